@@ -1,0 +1,5 @@
+"""Pulumi entry point: build this stack from config/<stack>.yaml. All logic lives in `provisioner`."""
+
+from provisioner.program import main
+
+main()

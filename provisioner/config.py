@@ -1,0 +1,349 @@
+"""The stack config model (``config/<stack>.yaml``) and its loader.
+
+One pydantic model, strict and closed (unknown keys are errors), checked in full before any resource is
+declared. Every problem becomes one line: ``file:line: key.path: what is wrong. Fix: what to do.``
+
+Rules restated from ``shared/reference/entra-facts.md`` (Microsoft identity platform redirect URI and
+sign-in audience documentation) and ``paragon-api.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from provisioner.catalog import CATALOG, OPENID_SCOPE_IDS, CatalogEntry, ScopeFormat
+from provisioner.errors import ConfigError
+from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
+
+DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
+DEFAULT_REDIRECT_URI: Final = "https://passport.useparagon.com/oauth"
+DEFAULT_ROTATION_ANCHOR: Final = date(2025, 1, 1)
+
+SignInAudience = Literal[
+    "AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"
+]
+PERSONAL_AUDIENCES: Final = frozenset({"AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"})
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_LOOPBACK_NAMES: Final = frozenset({"localhost"})
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost`` and loopback IP literals (``127.0.0.0/8``, ``::1``)."""
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_https_url(value: str, what: str) -> str:
+    """Accept an absolute ``https://`` URL, or ``http://`` on a loopback host; return it unchanged.
+
+    Raises:
+        ValueError: Not absolute, another scheme, or http on a non-loopback host.
+    """
+    parts = urlsplit(value)
+    if not parts.scheme or not parts.netloc or not parts.hostname:
+        raise ValueError(f"{what} must be an absolute URL like https://host/path, got {value!r}")
+    if parts.scheme == "https":
+        return value
+    if parts.scheme == "http" and is_loopback_host(parts.hostname):
+        return value
+    raise ValueError(
+        f"{what} must use https:// (http:// is allowed only for localhost/loopback), got {value!r}"
+    )
+
+
+def check_uuid(value: str, what: str) -> str:
+    """Accept a GUID like ``38b1f170-0c43-4eae-9a04-ab85325d99f7``; raise ValueError otherwise."""
+    if not _UUID.match(value):
+        raise ValueError(f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7, got {value!r}")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SecretPolicy(_Model):
+    """Client secret rotation policy for one integration. Whole days, UTC.
+
+    Each secret lives two rotation periods plus the grace days, so the implied lifetime
+    ``2 * rotation_days + grace_days`` must fit under ``max_lifetime_days`` (the tenant's app management
+    policy maximum; Graph's own default lifetime is two years).
+    """
+
+    rotation_days: int = Field(90, ge=1, le=365, description="Days between new secrets (a rotation period).")
+    grace_days: int = Field(
+        14, ge=1, le=365, description="Extra days each secret stays valid after its two periods."
+    )
+    max_lifetime_days: int = Field(
+        365, ge=1, le=730, description="Longest secret lifetime the tenant allows, in days (at most 730)."
+    )
+    generation: int = Field(
+        0, ge=0, description="Bump to replace both secrets at once (the response to a leak)."
+    )
+    anchor: Annotated[date, Field(strict=False)] = Field(
+        DEFAULT_ROTATION_ANCHOR,
+        description="UTC date rotation windows are counted from, in whole periods (YYYY-MM-DD).",
+    )
+
+    @property
+    def lifetime_days(self) -> int:
+        """Longest life of one secret: two periods plus grace, in days."""
+        return 2 * self.rotation_days + self.grace_days
+
+    @model_validator(mode="after")
+    def _lifetime_fits(self) -> SecretPolicy:
+        if self.lifetime_days > self.max_lifetime_days:
+            raise ValueError(
+                f"2 x rotation_days + grace_days = {self.lifetime_days} days exceeds max_lifetime_days "
+                f"({self.max_lifetime_days}); Entra would reject the secret "
+                "(CredentialInvalidLifetimeAsPerAppPolicy). Fix: shorten rotation_days or grace_days, or "
+                "raise max_lifetime_days to your tenant's real maximum"
+            )
+        return self
+
+
+class IntegrationConfig(_Model):
+    """One Paragon integration and the Entra app registration made for it."""
+
+    scopes: list[str] = Field(
+        min_length=1, description="Delegated permission names on the integration's resource API."
+    )
+    display_name: str | None = Field(
+        None, min_length=1, max_length=120, description="App registration display name."
+    )
+    sign_in_audience: SignInAudience = Field(
+        "AzureADMultipleOrgs", description="Who can sign in; Paragon's end users come from their own tenants."
+    )
+    requested_access_token_version: Literal[1, 2] | None = Field(
+        None, description="api.requested_access_token_version; 2 is required (and set) for personal accounts."
+    )
+    owners: list[str] = Field(
+        default_factory=list, description="Extra owner object IDs; the deploying principal is always an owner."
+    )
+    paragon_scope_format: Annotated[ScopeFormat | None, Field(strict=False)] = Field(
+        None, description="Override how scopes are written for Paragon: qualified or bare."
+    )
+    activate: bool = Field(False, description="Also mark the integration active in Paragon after the push.")
+    secret: SecretPolicy = Field(default_factory=SecretPolicy)  # type: ignore[arg-type]
+
+    @field_validator("owners")
+    @classmethod
+    def _owners_are_object_ids(cls, owners: list[str]) -> list[str]:
+        for owner in owners:
+            check_uuid(owner, "each owner (an object ID)")
+        return owners
+
+    @model_validator(mode="after")
+    def _token_version_fits_audience(self) -> IntegrationConfig:
+        if self.sign_in_audience in PERSONAL_AUDIENCES and self.requested_access_token_version == 1:
+            raise ValueError(
+                f"sign_in_audience {self.sign_in_audience} includes personal Microsoft accounts, which "
+                "require requested_access_token_version 2. Fix: set it to 2 or remove it"
+            )
+        return self
+
+    @property
+    def access_token_version(self) -> int | None:
+        """The effective ``api.requested_access_token_version`` (2 for personal audiences if unset)."""
+        if self.requested_access_token_version is None and self.sign_in_audience in PERSONAL_AUDIENCES:
+            return 2
+        return self.requested_access_token_version
+
+
+class ParagonConfig(_Model):
+    """Where the Paragon project lives."""
+
+    project_id: str = Field(description="The Paragon project (a GUID from the dashboard URL).")
+    base_url: str = Field(DEFAULT_BASE_URL, description="Paragon API host; on-prem https://zeus.<domain>.")
+    redirect_uri: str = Field(
+        DEFAULT_REDIRECT_URI,
+        description="Paragon's OAuth callback, exactly as the integration's settings show it.",
+    )
+    delete_credentials_on_destroy: bool = Field(
+        False, description="On destroy, also delete the OAuth credentials from Paragon."
+    )
+    retry_timeout_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Longest total time spent retrying one Paragon call, in seconds."
+    )
+
+    @field_validator("project_id")
+    @classmethod
+    def _project_id(cls, value: str) -> str:
+        return check_uuid(value, "project_id")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_https_url(value, "base_url")
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str) -> str:
+        if "*" in value:
+            raise ValueError(f"redirect_uri may not contain a wildcard (Graph rejects them), got {value!r}")
+        if value != value.strip():
+            raise ValueError("redirect_uri has leading or trailing spaces; Entra compares it character by character")
+        return check_https_url(value, "redirect_uri")
+
+
+class ProvisionerConfig(_Model):
+    """A whole ``config/<stack>.yaml``."""
+
+    paragon: ParagonConfig
+    integrations: dict[str, IntegrationConfig] = Field(
+        min_length=1, description="Integrations by Paragon integration key (e.g. powerbi)."
+    )
+
+    def entry(self, key: str) -> CatalogEntry:
+        """The catalog entry of integration ``key`` (validated to exist at load time)."""
+        return CATALOG[key]
+
+
+# --- turning problems into one-line messages ------------------------------------------------------------
+
+_ALL_KEYS: Final = sorted(
+    {name for model in (ProvisionerConfig, ParagonConfig, IntegrationConfig, SecretPolicy) for name in model.model_fields}
+)
+
+
+def _suggest(word: str, choices: list[str] | frozenset[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _pydantic_problem(doc: YamlDocument, error: Any) -> str:
+    loc: KeyPath = tuple(error["loc"])
+    kind: str = error["type"]
+    value = error.get("input")
+    where = doc.where(loc)
+    key = format_path(loc)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        hint = _suggest(str(loc[-1]), _ALL_KEYS)
+        return f"{where}: {key}: unknown key. Fix: remove it or correct the spelling{'; ' + hint if hint else ''}"
+    if kind == "missing":
+        return f"{where}: {key}: required key is missing. Fix: add `{loc[-1]}:` here"
+    if kind == "string_type" and isinstance(value, bool):
+        return (
+            f"{where}: {key}: expected text but YAML read a boolean ({str(value).lower()}); unquoted "
+            "yes/no/on/off/true/false are booleans in YAML. Fix: quote the value"
+        )
+    if kind == "string_type" and isinstance(value, (int, float)):
+        return f"{where}: {key}: expected text but YAML read a number ({value}). Fix: quote the value"
+    if kind == "literal_error":
+        return f"{where}: {key}: {message}, got {value!r}. Fix: use one of the listed values"
+    return f"{where}: {key}: {message}"
+
+
+def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]:
+    problems: list[str] = []
+    for key, integration in config.integrations.items():
+        here: KeyPath = ("integrations", key)
+        entry = CATALOG.get(key)
+        if entry is None:
+            hint = _suggest(key, list(CATALOG))
+            problems.append(
+                f"{doc.where(here)}: {format_path(here)}: unknown Paragon integration key. Fix: use one of "
+                f"{', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}"
+            )
+            continue
+        seen: set[str] = set()
+        for index, scope in enumerate(integration.scopes):
+            at: KeyPath = (*here, "scopes", index)
+            prefix = f"{doc.where(at)}: {format_path(at)}: "
+            if scope in seen:
+                problems.append(f"{prefix}{scope!r} is listed twice. Fix: remove the duplicate")
+                continue
+            seen.add(scope)
+            if scope in OPENID_SCOPE_IDS or scope in entry.delegated_scopes:
+                continue
+            if "://" in scope or scope.startswith(entry.resource_uri):
+                bare = scope.rsplit("/", 1)[-1]
+                problems.append(
+                    f"{prefix}write the bare permission name ({bare!r}), not a URI; the resource URI is "
+                    "added where Paragon needs it. Fix: use the name alone"
+                )
+                continue
+            if scope == "User.Read" and not entry.resource_is_graph:
+                problems.append(
+                    f"{prefix}{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
+                    f"{entry.resource_title} scopes; one sign-in can target only one resource API "
+                    "(AADSTS28000). Fix: remove it"
+                )
+                continue
+            hint = _suggest(scope, entry.delegated_scopes | set(OPENID_SCOPE_IDS))
+            problems.append(
+                f"{prefix}{scope!r} is not a known {entry.resource_title} delegated permission. Fix: "
+                f"{hint or 'use one of ' + ', '.join(sorted(entry.delegated_scopes))}"
+            )
+    return problems
+
+
+def load_config(path: Path) -> ProvisionerConfig:
+    """Load and fully validate one stack config file.
+
+    Args:
+        path: A ``config/<stack>.yaml`` file.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: The file is missing, not YAML, has duplicate keys, breaks the model, or names unknown
+            integrations or scopes. Each problem is one line naming the file, line, key path and fix.
+    """
+    try:
+        doc = read_yaml(path)
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found. Fix: create it (see config/dev.yaml)"]) from None
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read the file ({err.strerror})"]) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or "not valid YAML"
+        raise ConfigError([f"{path}{line}: not valid YAML: {problem}"]) from None
+    problems = list(doc.problems)
+    if doc.data is None:
+        raise ConfigError([f"{path}: the file is empty. Fix: start from config/dev.yaml"])
+    if not isinstance(doc.data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping with `paragon:` and `integrations:`"])
+    try:
+        config = ProvisionerConfig.model_validate(doc.data)
+    except ValidationError as err:
+        problems += [_pydantic_problem(doc, e) for e in err.errors()]
+        raise ConfigError(problems) from None
+    problems += _catalog_problems(doc, config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def config_path(config_dir: Path, stack: str) -> Path:
+    """``<config_dir>/<stack>.yaml``, the file that configures Pulumi stack ``stack``."""
+    return config_dir / f"{stack}.yaml"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `ProvisionerConfig`, as published in ``config/provisioner.schema.json``."""
+    schema = ProvisionerConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Paragon provisioner stack config (config/<stack>.yaml)"
+    schema["properties"]["integrations"]["propertyNames"] = {"enum": sorted(CATALOG)}
+    return schema

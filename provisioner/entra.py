@@ -1,0 +1,165 @@
+"""The Entra ID app registration for one Paragon integration, as a Pulumi component.
+
+Type token ``provisioner:entra:AppRegistration``. Children (names derived from the component's):
+
+* ``<name>-app``: ``azuread.Application``, multi-tenant by default, with Paragon's redirect URI on the **Web**
+  platform and the integration's delegated permissions. Scope IDs are resolved by name at deploy time from
+  the resource API's service principal (Microsoft publishes no GUIDs for Power BI scopes); the OpenID
+  scopes use Microsoft Graph's published IDs (``entra-facts.md``).
+* ``<name>-secret-0`` and ``<name>-secret-1``: ``azuread.ApplicationPassword`` slots with explicit end dates
+  and ``rotate_when_changed`` keepers from `provisioner.rotation`; no start date (Entra rejects past start
+  dates on re-creation).
+
+Argument names follow pulumi-azuread v6 (``web.redirect_uris``, ``required_resource_accesses``,
+``ApplicationPassword.application_id`` = the application's resource ID).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azuread as azuread
+
+from provisioner.catalog import MICROSOFT_GRAPH_APP_ID, OPENID_SCOPE_IDS, CatalogEntry
+from provisioner.rotation import RotationState
+
+
+class MissingScopeError(Exception):
+    """The resource API's service principal does not publish a requested delegated scope (deploy time)."""
+
+
+@dataclass(frozen=True)
+class AppRegistrationArgs:
+    """Inputs of `AppRegistration`.
+
+    Attributes:
+        entry: The integration's catalog entry (resource app, OpenID needs).
+        display_name: App registration display name.
+        sign_in_audience: ``AzureADMyOrg``, ``AzureADMultipleOrgs``, ``AzureADandPersonalMicrosoftAccount`` or
+            ``PersonalMicrosoftAccount``.
+        access_token_version: ``api.requested_access_token_version`` (1 or 2), or None to leave unset.
+        redirect_uri: Paragon's OAuth callback, exactly as configured (never normalised).
+        scopes: Delegated permission names on the resource API (OpenID names allowed too).
+        owners: Extra owner object IDs; the deploying principal is always added.
+        rotation: Desired secret slots at the evaluation time.
+    """
+
+    entry: CatalogEntry
+    display_name: str
+    sign_in_audience: str
+    access_token_version: int | None
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    rotation: RotationState
+    owners: tuple[str, ...] = field(default_factory=tuple)
+
+
+def resolve_scope_ids(names: tuple[str, ...], published: Mapping[str, str], resource: str) -> list[str]:
+    """Map delegated scope names to IDs using the service principal's ``oauth2_permission_scope_ids``.
+
+    Raises:
+        MissingScopeError: A name is not published by the resource API's service principal.
+    """
+    missing = [n for n in names if n not in published]
+    if missing:
+        raise MissingScopeError(
+            f"{resource}'s service principal does not publish delegated scope(s) {', '.join(missing)}; "
+            f"it publishes: {', '.join(sorted(published)) or 'none'}"
+        )
+    return [published[n] for n in names]
+
+
+def required_resource_accesses(
+    entry: CatalogEntry, scopes: tuple[str, ...], published: Mapping[str, str]
+) -> list[azuread.ApplicationRequiredResourceAccessArgs]:
+    """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes."""
+    openid = list(dict.fromkeys([s for s in scopes if s in OPENID_SCOPE_IDS] + list(entry.openid_scopes)))
+    resource_names = tuple(s for s in scopes if s not in OPENID_SCOPE_IDS)
+    resource_ids = resolve_scope_ids(resource_names, published, entry.resource_title)
+    graph_ids = [OPENID_SCOPE_IDS[s] for s in openid]
+    blocks: list[tuple[str, list[str]]] = []
+    if entry.resource_is_graph:
+        blocks.append((MICROSOFT_GRAPH_APP_ID, resource_ids + graph_ids))
+    else:
+        blocks.append((entry.resource_app_id, resource_ids))
+        if graph_ids:
+            blocks.append((MICROSOFT_GRAPH_APP_ID, graph_ids))
+    return [
+        azuread.ApplicationRequiredResourceAccessArgs(
+            resource_app_id=app_id,
+            resource_accesses=[
+                azuread.ApplicationRequiredResourceAccessResourceAccessArgs(id=scope_id, type="Scope")
+                for scope_id in dict.fromkeys(ids)
+            ],
+        )
+        for app_id, ids in blocks
+    ]
+
+
+class AppRegistration(pulumi.ComponentResource):
+    """An Entra app registration with two rotating client secrets, for one Paragon integration.
+
+    Attributes:
+        client_id: Application (client) ID.
+        object_id: The application's object ID.
+        tenant_id: Tenant the app is registered in (the deploying principal's).
+        key_ids: Key ID (a GUID, not the secret) per slot.
+        end_dates: RFC 3339 end date per slot.
+        active_secret: The active slot's secret value (a Pulumi secret).
+    """
+
+    client_id: pulumi.Output[str]
+    object_id: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+    key_ids: list[pulumi.Output[str]]
+    end_dates: list[pulumi.Output[str]]
+    active_secret: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AppRegistrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("provisioner:entra:AppRegistration", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        deployer = azuread.get_client_config_output(opts=invoke)
+        resource_sp = azuread.get_service_principal_output(client_id=args.entry.resource_app_id, opts=invoke)
+        entry, scopes = args.entry, args.scopes
+        accesses = resource_sp.oauth2_permission_scope_ids.apply(
+            lambda published: required_resource_accesses(entry, scopes, published)
+        )
+        api = (
+            azuread.ApplicationApiArgs(requested_access_token_version=args.access_token_version)
+            if args.access_token_version is not None
+            else None
+        )
+        extra_owners = list(args.owners)
+        self.application = azuread.Application(
+            f"{name}-app",
+            display_name=args.display_name,
+            sign_in_audience=args.sign_in_audience,
+            owners=deployer.object_id.apply(lambda me: list(dict.fromkeys([me, *extra_owners]))),
+            web=azuread.ApplicationWebArgs(redirect_uris=[args.redirect_uri]),
+            required_resource_accesses=accesses,
+            api=api,
+            opts=child,
+        )
+        self.passwords = [
+            azuread.ApplicationPassword(
+                f"{name}-secret-{slot.slot}",
+                application_id=self.application.id,
+                display_name=slot.display_name(entry.key),
+                end_date=slot.end_date_rfc3339,
+                rotate_when_changed=slot.keepers,
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["value"]),
+            )
+            for slot in args.rotation.slots
+        ]
+        self.client_id = self.application.client_id
+        self.object_id = self.application.object_id
+        self.tenant_id = deployer.tenant_id
+        self.key_ids = [p.key_id for p in self.passwords]
+        self.end_dates = [p.end_date for p in self.passwords]
+        self.active_secret = pulumi.Output.secret(self.passwords[args.rotation.active_slot].value)
+        self.register_outputs(
+            {"clientId": self.client_id, "objectId": self.object_id, "tenantId": self.tenant_id}
+        )

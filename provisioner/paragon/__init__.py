@@ -1,0 +1,1 @@
+"""Everything that talks to Paragon: the HTTP client, the login source, and the Pulumi dynamic provider."""

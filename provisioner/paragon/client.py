@@ -1,0 +1,486 @@
+"""The Paragon API client: login, integrations, OAuth app credentials (``shared/reference/paragon-api.md``).
+
+All knowledge of Paragon's HTTP shapes lives here. Paragon publishes no official API for this; these are
+the dashboard's endpoints as the community Terraform provider exercises them, so every response is
+checked and an unexpected one fails with a message naming the endpoint and what was missing.
+
+Retries (`RetryPolicy`): 408, 409, 429, 5xx, connection errors and timeouts are retried with capped
+exponential backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date), until the attempt
+limit or the total time budget runs out. Other 4xx mean the request is wrong and are raised at once. A 401
+triggers one re-login (when an email and password are available) and one retry. Retrying the credential
+PUT is safe because it is an idempotent upsert: the same body leaves the same state.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from provisioner.errors import (
+    IntegrationNotInProject,
+    ParagonAPIError,
+    ParagonAuthError,
+    ParagonError,
+    ParagonNotFound,
+    ParagonResponseError,
+    ParagonTimeout,
+    ParagonTransportError,
+    error_for_status,
+)
+from provisioner.paragon.login import ParagonLogin
+from provisioner.paragon.models import (
+    Credential,
+    DecryptedCredential,
+    Integration,
+    OAuthCredentialUpsert,
+    OAuthCredentialValues,
+)
+
+log = logging.getLogger("provisioner.paragon")
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+"""Per-request timeouts in seconds: 5 s to connect, 30 s to read/write/pool."""
+DEFAULT_PAGE_SIZE: Final = 100
+"""``size`` asked of the paged (2025) integrations list."""
+MAX_PAGES: Final = 1000
+"""Guard against a cursor that never ends."""
+RETRYABLE_STATUSES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
+MESSAGE_LIMIT: Final = 300
+"""Longest server message (characters) carried into an exception."""
+_M = TypeVar("_M", bound=BaseModel)
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try one call.
+
+    Attributes:
+        max_attempts: Attempts per call, the first included.
+        total_seconds: Budget for one call including waits; no wait is started that would end past it.
+        base_delay: First backoff ceiling in seconds; doubles per attempt (full jitter below it).
+        max_delay: Cap on one backoff wait, in seconds.
+        sleep: Waits (injectable for tests).
+        clock: Monotonic seconds (injectable for tests).
+        rng: Jitter source (injectable for deterministic tests).
+    """
+
+    max_attempts: int = 6
+    total_seconds: float = 120.0
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    rng: random.Random = field(default_factory=random.Random)
+
+    def backoff(self, attempt: int) -> float:
+        """Wait before attempt ``attempt + 1``: uniform in [0, min(max_delay, base_delay * 2**(attempt-1))]."""
+        return self.rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class SessionCache:
+    """Tokens and integrations lists shared by the clients of one process.
+
+    Keyed by base URL and login identity, so K changed integrations of one project in one ``pulumi up``
+    cost one login and one integrations list. Thread-safe; holds no secret other than the access token,
+    which never leaves memory.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._integrations: dict[tuple[str, str, str], list[Integration]] = {}
+
+    def token(self, key: tuple[str, str]) -> str | None:
+        """The cached token for (base URL, identity), if any."""
+        with self._lock:
+            return self._tokens.get(key)
+
+    def store_token(self, key: tuple[str, str], token: str | None) -> None:
+        """Remember (or forget, with None) the token for (base URL, identity)."""
+        with self._lock:
+            if token is None:
+                self._tokens.pop(key, None)
+            else:
+                self._tokens[key] = token
+
+    def integrations(self, key: tuple[str, str, str]) -> list[Integration] | None:
+        """The cached integrations of (base URL, identity, project), if any."""
+        with self._lock:
+            return self._integrations.get(key)
+
+    def store_integrations(self, key: tuple[str, str, str], items: list[Integration]) -> None:
+        """Remember a project's integrations list."""
+        with self._lock:
+            self._integrations[key] = items
+
+
+def _server_message(response: httpx.Response, redact: list[str]) -> str:
+    """Paragon's error text, scrubbed of known secrets and token-like strings, truncated."""
+    content_type = response.headers.get("content-type", "")
+    try:
+        payload = response.json()
+    except ValueError:
+        kind = content_type.split(";")[0] or "unknown type"
+        return f"non-JSON body ({kind}, {len(response.content)} bytes)"
+    parts: list[str] = []
+    if isinstance(payload, dict):
+        if isinstance(payload.get("message"), str):
+            parts.append(payload["message"])
+        meta = payload.get("meta")
+        errors = meta.get("errors") if isinstance(meta, dict) else None
+        if isinstance(errors, list):
+            parts += [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
+    text = "; ".join(dict.fromkeys(parts)) if parts else "(no message)"
+    for secret in redact:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = _JWT.sub("[redacted]", text)
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+class ParagonClient:
+    """A client for one Paragon host and login. Use as a context manager, or call `close`.
+
+    Args:
+        base_url: API root, e.g. ``https://zeus.useparagon.com`` (already validated).
+        login: Token and/or email + password (`provisioner.paragon.login.login_from`).
+        http: An `httpx.Client` to use instead of creating one (its lifetime stays the caller's).
+        transport: An httpx transport for a created client (e.g. `httpx.MockTransport` in tests).
+        timeout: Per-request timeouts.
+        retry: The retry policy.
+        cache: Token and integrations cache to share between clients; a private one by default.
+
+    Every method raises subclasses of `provisioner.errors.ParagonError`; messages never hold a secret.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        login: ParagonLogin,
+        *,
+        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        cache: SessionCache | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._login = login
+        self._owns_http = http is None
+        self._http = http or httpx.Client(
+            base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False
+        )
+        self._retry = retry or RetryPolicy()
+        self._cache = cache or SessionCache()
+
+    def __repr__(self) -> str:
+        return f"ParagonClient(base_url={self.base_url!r}, login={self._login.identity!r})"
+
+    def __enter__(self) -> ParagonClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            self._http.close()
+
+    # --- authentication --------------------------------------------------------------------------------
+
+    @property
+    def _token_key(self) -> tuple[str, str]:
+        return (self.base_url, self._login.identity)
+
+    def _token(self) -> str:
+        cached = self._cache.token(self._token_key)
+        if cached:
+            return cached
+        if self._login.access_token is not None:
+            token = self._login.access_token.get_secret_value()
+        else:
+            token = self._log_in()
+        self._cache.store_token(self._token_key, token)
+        return token
+
+    def _log_in(self) -> str:
+        """``POST /auth/login/email`` → the access token. Raises ParagonAuthError when refused."""
+        if not self._login.can_log_in:
+            raise ParagonAuthError(
+                "POST",
+                "/auth/login/email",
+                401,
+                "",
+                "The access token was rejected (expired?). Set a fresh PARAGON_ACCESS_TOKEN, or set "
+                "PARAGON_EMAIL and PARAGON_PASSWORD so the provisioner can log in again",
+            )
+        assert self._login.password is not None  # can_log_in checked it
+        body = {"username": self._login.email, "password": self._login.password.get_secret_value()}
+        response = self._send("POST", "/auth/login/email", json=body, authenticated=False, expect=(200, 201))
+        payload = self._json(response, "POST /auth/login/email")
+        token = payload.get("accessToken") if isinstance(payload, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ParagonResponseError("POST /auth/login/email: the response has no accessToken string")
+        log.debug("logged in to %s", self.base_url)
+        return token
+
+    # --- transport with retries ------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        authenticated: bool = True,
+        expect: tuple[int, ...] = (200,),
+        allow: tuple[int, ...] = (),
+        redact: tuple[str, ...] = (),
+    ) -> httpx.Response:
+        """One logical call: retries, one re-login on 401, status check. Returns 2xx or an allowed status."""
+        policy = self._retry
+        deadline = policy.clock() + policy.total_seconds
+        relogged = False
+        attempt = 0
+        scrub = [*self._login.secrets(), *redact]
+        while True:
+            attempt += 1
+            headers = {"Accept": "application/json"}
+            if authenticated:
+                headers["Authorization"] = f"Bearer {self._token()}"
+            retry_after: float | None = None
+            try:
+                response = self._http.request(method, path, json=json, params=params, headers=headers)
+            except httpx.TimeoutException as err:
+                failure: ParagonError = ParagonTimeout(
+                    f"Paragon {method} {path}: timed out ({type(err).__name__}) after {attempt} attempt(s); "
+                    f"is {self.base_url} reachable and healthy?"
+                )
+            except httpx.TransportError as err:
+                failure = ParagonTransportError(
+                    f"Paragon {method} {path}: cannot reach {self.base_url} ({type(err).__name__}) after "
+                    f"{attempt} attempt(s). Check paragon.base_url / PARAGON_BASE_URL and the network"
+                )
+            else:
+                status = response.status_code
+                log.debug("%s %s -> %s (attempt %d)", method, path, status, attempt)
+                if status in expect or status in allow:
+                    return response
+                if status == 401 and authenticated and not relogged:
+                    relogged = True
+                    self._cache.store_token(self._token_key, None)
+                    if not self._login.can_log_in:
+                        self._log_in()  # raises the "token rejected" error
+                    self._cache.store_token(self._token_key, self._log_in())
+                    attempt -= 1  # the re-login does not use up the retry budget
+                    continue
+                error_class = error_for_status(status)
+                message = _server_message(response, scrub)
+                if status not in RETRYABLE_STATUSES:
+                    raise error_class(method, path, status, message, self._hint(method, path, status))
+                failure = error_class(method, path, status, message, f"gave up after {attempt} attempt(s)")
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+            delay = retry_after if retry_after is not None else policy.backoff(attempt)
+            if attempt >= policy.max_attempts or policy.clock() + delay > deadline:
+                raise failure
+            log.info("Paragon %s %s failed (%s); retrying in %.1f s", method, path, type(failure).__name__, delay)
+            policy.sleep(delay)
+
+    def _hint(self, method: str, path: str, status: int) -> str:
+        if path == "/auth/login/email" and status in (400, 401, 403):
+            return (
+                "Login refused: check PARAGON_EMAIL and PARAGON_PASSWORD (the user needs admin rights in the "
+                "project's Paragon organization)"
+            )
+        if status in (401, 403):
+            return "The login has no access to this project: use a user of the project's organization"
+        if status == 404 and path.endswith("/integrations"):
+            return "Project not found: check paragon.project_id (the GUID in the dashboard URL) and base_url"
+        return ""
+
+    @staticmethod
+    def _json(response: httpx.Response, endpoint: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise ParagonResponseError(
+                f"{endpoint}: expected JSON but got {kind} ({len(response.content)} bytes); is the base URL "
+                "Paragon's API host (zeus), not the dashboard?"
+            ) from None
+
+    @staticmethod
+    def _parse(model: type[_M], payload: Any, endpoint: str) -> _M:
+        try:
+            return model.model_validate(payload)
+        except ValidationError as err:
+            missing = ", ".join(
+                ".".join(str(p) for p in e["loc"]) or "(body)" for e in err.errors(include_input=False)
+            )
+            raise ParagonResponseError(
+                f"{endpoint}: unexpected response shape, missing or invalid: {missing}"
+            ) from None
+
+    # --- integrations ----------------------------------------------------------------------------------
+
+    def _pages(self, project_id: str) -> Iterator[Any]:
+        path = f"/projects/{project_id}/integrations"
+        endpoint = f"GET {path}"
+        params: dict[str, str] = {"size": str(DEFAULT_PAGE_SIZE)}
+        for _ in range(MAX_PAGES):
+            payload = self._json(self._send("GET", path, params=params), endpoint)
+            if isinstance(payload, list):  # 2024 shape: a bare array
+                yield from payload
+                return
+            if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+                raise ParagonResponseError(f"{endpoint}: expected a JSON array or an object with 'items'")
+            yield from payload["items"]
+            cursor = payload.get("nextPageCursor")
+            if not cursor:
+                return
+            params = {"size": str(DEFAULT_PAGE_SIZE), "cursor": str(cursor)}
+        raise ParagonResponseError(f"{endpoint}: more than {MAX_PAGES} pages; the cursor does not end")
+
+    def list_integrations(self, project_id: str, *, refresh: bool = False) -> list[Integration]:
+        """All integrations of a project, following the cursor of the paged (2025) shape; cached per client cache.
+
+        Raises:
+            ParagonNotFound: The project does not exist (or is not visible to this login).
+            ParagonResponseError: Neither known list shape.
+        """
+        key = (self.base_url, self._login.identity, project_id)
+        cached = None if refresh else self._cache.integrations(key)
+        if cached is not None:
+            return cached
+        endpoint = f"GET /projects/{project_id}/integrations"
+        items = [self._parse(Integration, item, endpoint) for item in self._pages(project_id)]
+        self._cache.store_integrations(key, items)
+        return items
+
+    def find_integration(self, project_id: str, integration_key: str) -> Integration:
+        """The built-in integration ``integration_key`` (e.g. ``powerbi``) of the project.
+
+        Raises:
+            IntegrationNotInProject: It has not been added to the project.
+        """
+        for integration in self.list_integrations(project_id):
+            if integration.type == integration_key:
+                return integration
+        raise IntegrationNotInProject(
+            f"integration {integration_key!r} is not added to Paragon project {project_id}: add it from the "
+            "Catalog in the Paragon dashboard (Catalog → the integration → Connect), then re-run"
+        )
+
+    def set_integration_active(self, project_id: str, integration_id: str, active: bool) -> Integration:
+        """``PATCH /projects/{p}/integrations/{i}`` with ``{"isActive": active}``."""
+        path = f"/projects/{project_id}/integrations/{integration_id}"
+        response = self._send("PATCH", path, json={"isActive": active})
+        return self._parse(Integration, self._json(response, f"PATCH {path}"), f"PATCH {path}")
+
+    # --- OAuth app credentials -------------------------------------------------------------------------
+
+    def upsert_oauth_credential(
+        self,
+        project_id: str,
+        integration: Integration,
+        *,
+        name: str,
+        client_id: str,
+        client_secret: SecretStr,
+        scopes: str,
+    ) -> Credential:
+        """Create or update the integration's OAuth app credential (``PUT .../credentials/oauth``).
+
+        Args:
+            project_id: The Paragon project.
+            integration: From `find_integration`.
+            name: Label shown in Paragon.
+            client_id: Application (client) ID.
+            client_secret: The client secret value.
+            scopes: ONE string, scopes separated by single spaces.
+
+        Returns:
+            The stored credential (its ``id`` identifies it for reads and deletes).
+        """
+        body = OAuthCredentialUpsert(
+            name=name,
+            provider=integration.type,
+            integration_id=integration.id,
+            values=OAuthCredentialValues(client_id=client_id, client_secret=client_secret, scopes=scopes),
+        )
+        path = f"/projects/{project_id}/credentials/oauth"
+        # Idempotent upsert: a retried PUT with the same body leaves the same state, so retrying is safe.
+        response = self._send("PUT", path, json=body.wire(), redact=(client_secret.get_secret_value(),))
+        return self._parse(Credential, self._json(response, f"PUT {path}"), f"PUT {path}")
+
+    def get_decrypted_credential(self, project_id: str, credential_id: str) -> DecryptedCredential | None:
+        """The credential with its values (secret included: never log it), or None when it is gone."""
+        path = f"/projects/{project_id}/credentials/{credential_id}/decrypted"
+        response = self._send("GET", path, allow=(404,))
+        if response.status_code == 404:
+            return None
+        return self._parse(DecryptedCredential, self._json(response, f"GET {path}"), f"GET {path}")
+
+    def list_credentials(self, project_id: str) -> list[Credential]:
+        """``GET /projects/{p}/credentials``: a bare array of credentials (without values)."""
+        path = f"/projects/{project_id}/credentials"
+        payload = self._json(self._send("GET", path), f"GET {path}")
+        if not isinstance(payload, list):
+            raise ParagonResponseError(f"GET {path}: expected a JSON array")
+        return [self._parse(Credential, item, f"GET {path}") for item in payload]
+
+    def find_oauth_credential(self, project_id: str, integration_id: str) -> Credential | None:
+        """The ``oauth_app`` credential of an integration, if one exists."""
+        for credential in self.list_credentials(project_id):
+            if credential.integration_id == integration_id and credential.scheme == "oauth_app":
+                return credential
+        return None
+
+    def delete_credential(self, project_id: str, credential_id: str) -> bool:
+        """Delete a credential. Returns False when it was already gone (404)."""
+        path = f"/projects/{project_id}/credentials/{credential_id}"
+        response = self._send("DELETE", path, allow=(404,))
+        return response.status_code != 404
+
+
+__all__ = [
+    "ParagonAPIError",
+    "ParagonClient",
+    "ParagonNotFound",
+    "RetryPolicy",
+    "SessionCache",
+    "parse_retry_after",
+]

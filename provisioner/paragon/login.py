@@ -1,0 +1,97 @@
+"""Where the Paragon login and API host come from: the environment (or secret stack config) at call time.
+
+Fixed interface (README): ``PARAGON_ACCESS_TOKEN``, or ``PARAGON_EMAIL`` + ``PARAGON_PASSWORD``; and
+``PARAGON_BASE_URL`` overriding ``paragon.base_url``. The login never becomes a Pulumi resource input, so
+it never reaches state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from provisioner.config import check_https_url
+from provisioner.errors import ConfigError, ParagonLoginMissing
+
+ENV_ACCESS_TOKEN = "PARAGON_ACCESS_TOKEN"
+ENV_EMAIL = "PARAGON_EMAIL"
+ENV_PASSWORD = "PARAGON_PASSWORD"
+ENV_BASE_URL = "PARAGON_BASE_URL"
+
+STACK_CONFIG_KEYS = {"access_token": "paragonAccessToken", "email": "paragonEmail", "password": "paragonPassword"}
+"""Secret stack config keys (project namespace) read by the dynamic provider's ``configure``."""
+
+
+@dataclass(frozen=True)
+class ParagonLogin:
+    """How to authenticate: a ready access token, an email + password, or both (token first).
+
+    Secrets are `SecretStr`: the repr shows ``**********``.
+    """
+
+    access_token: SecretStr | None = None
+    email: str | None = None
+    password: SecretStr | None = None
+
+    @property
+    def can_log_in(self) -> bool:
+        """True when an email and password allow a (re-)login."""
+        return bool(self.email and self.password)
+
+    @property
+    def identity(self) -> str:
+        """A stable, non-secret key for caching per login: the email, or a short hash of the token."""
+        if self.email:
+            return f"email:{self.email.lower()}"
+        token = self.access_token.get_secret_value() if self.access_token else ""
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+    def secrets(self) -> list[str]:
+        """Every secret value of this login, for scrubbing text before it is shown."""
+        return [s.get_secret_value() for s in (self.access_token, self.password) if s is not None]
+
+
+def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = None) -> ParagonLogin:
+    """Resolve the Paragon login: environment first, then secret stack config.
+
+    Args:
+        env: Usually ``os.environ``.
+        stack_config: Values of `STACK_CONFIG_KEYS` from ``pulumi config set --secret``, if any.
+
+    Raises:
+        ParagonLoginMissing: Neither source has a token nor an email with a password.
+    """
+    for source in (env, stack_config or {}):
+        if source is env:
+            token, email, password = source.get(ENV_ACCESS_TOKEN), source.get(ENV_EMAIL), source.get(ENV_PASSWORD)
+        else:
+            token = source.get(STACK_CONFIG_KEYS["access_token"])
+            email = source.get(STACK_CONFIG_KEYS["email"])
+            password = source.get(STACK_CONFIG_KEYS["password"])
+        if token or (email and password):
+            return ParagonLogin(
+                access_token=SecretStr(token) if token else None,
+                email=email or None,
+                password=SecretStr(password) if (email and password) else None,
+            )
+    raise ParagonLoginMissing(
+        f"no Paragon login: set {ENV_ACCESS_TOKEN}, or {ENV_EMAIL} and {ENV_PASSWORD} (a Paragon user with "
+        "admin rights in the project's organization), in the environment of `pulumi up`"
+    )
+
+
+def base_url_from(configured: str, env: Mapping[str, str]) -> str:
+    """The Paragon API base URL: ``PARAGON_BASE_URL`` if set, else ``paragon.base_url`` from config.
+
+    Raises:
+        ConfigError: The chosen URL is not https (loopback http is allowed for tests).
+    """
+    override = env.get(ENV_BASE_URL)
+    value = override or configured
+    try:
+        return check_https_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
+    except ValueError as err:
+        raise ConfigError([f"{ENV_BASE_URL if override else 'paragon.base_url'}: {err}"]) from None

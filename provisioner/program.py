@@ -1,0 +1,135 @@
+"""The Pulumi program: config/<stack>.yaml → app registrations and secrets → Paragon credentials → outputs.
+
+This is the one code path for ``pulumi up`` and for the offline ``python -m provisioner plan``.
+
+Stack config (``pulumi config``, project namespace), all optional:
+
+* ``configFile``: path of the stack's YAML (default ``config/<stack>.yaml``, relative to the project).
+* ``at``: evaluate the rotation schedule as of this UTC time (RFC 3339 or ``YYYY-MM-DD``) instead of now;
+  meant for ``pulumi preview`` and ``plan``.
+* ``paragonEmail``, ``paragonPassword``, ``paragonAccessToken``: secret Paragon login, read by the dynamic
+  provider when the ``PARAGON_*`` environment variables are absent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from provisioner.catalog import paragon_scope_string
+from provisioner.config import ProvisionerConfig, config_path, load_config
+from provisioner.entra import AppRegistration, AppRegistrationArgs
+from provisioner.errors import ConfigError
+from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
+from provisioner.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
+
+ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"
+"""Tenant-wide admin consent URL (Microsoft identity platform, "Grant tenant-wide admin consent")."""
+
+
+def _secret_outputs(app: AppRegistration, state: RotationState) -> dict[str, Any]:
+    return {
+        "active_slot": state.active_slot,
+        "window": state.window,
+        "next_rotation": rfc3339(state.next_rotation),
+        "slots": [
+            {
+                "slot": slot.slot,
+                "window": slot.window,
+                "generation": slot.generation,
+                "key_id": app.key_ids[slot.slot],
+                "end_date": slot.end_date_rfc3339,
+            }
+            for slot in state.slots
+        ],
+    }
+
+
+def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any]:
+    """Declare every resource of the stack and return the stack outputs.
+
+    Args:
+        stack: Pulumi stack name (used in default display names).
+        config: The validated stack config.
+        now: Evaluation time for the rotation schedule (timezone-aware).
+
+    Returns:
+        ``{"integrations": {key: {...}}, "client_secrets": <secret {key: value}>}``.
+    """
+    integrations: dict[str, Any] = {}
+    secrets: dict[str, pulumi.Output[str]] = {}
+    for key, integration in config.integrations.items():
+        entry = config.entry(key)
+        state = rotation_state(integration.secret, now)
+        scopes = tuple(integration.scopes)
+        app = AppRegistration(
+            key,
+            AppRegistrationArgs(
+                entry=entry,
+                display_name=integration.display_name or f"Paragon {entry.title} ({stack})",
+                sign_in_audience=integration.sign_in_audience,
+                access_token_version=integration.access_token_version,
+                redirect_uri=config.paragon.redirect_uri,
+                scopes=scopes,
+                owners=tuple(integration.owners),
+                rotation=state,
+            ),
+        )
+        paragon_scopes = paragon_scope_string(entry, scopes, integration.paragon_scope_format)
+        credential = OAuthCredential(
+            f"{key}-paragon",
+            OAuthCredentialArgs(
+                project_id=config.paragon.project_id,
+                integration_key=key,
+                base_url=config.paragon.base_url,
+                credential_name=f"{entry.title} app registration ({stack}, managed by Pulumi)",
+                client_id=app.client_id,
+                client_secret=app.active_secret,
+                scopes=paragon_scopes,
+                activate=integration.activate,
+                delete_on_destroy=config.paragon.delete_credentials_on_destroy,
+                retry_timeout_seconds=config.paragon.retry_timeout_seconds,
+            ),
+            opts=pulumi.ResourceOptions(depends_on=[app]),
+        )
+        integrations[key] = {
+            "client_id": app.client_id,
+            "tenant_id": app.tenant_id,
+            "application_object_id": app.object_id,
+            "redirect_uri": config.paragon.redirect_uri,
+            "scopes": list(scopes),
+            "paragon_scopes": paragon_scopes,
+            "admin_consent_url": pulumi.Output.all(app.tenant_id, app.client_id).apply(
+                lambda ids: ADMIN_CONSENT_URL.format(tenant=ids[0], client_id=ids[1])
+            ),
+            "secret_end_date": state.active.end_date_rfc3339,
+            "secret": _secret_outputs(app, state),
+            "paragon_credential_id": credential.credentialId,
+        }
+        secrets[key] = app.active_secret
+    return {"integrations": integrations, "client_secrets": pulumi.Output.secret(secrets)}
+
+
+def main() -> None:
+    """Pulumi entry point: load config/<stack>.yaml, declare resources, export outputs.
+
+    Raises:
+        pulumi.RunError: The config is invalid (a short message, no traceback); nothing is declared.
+    """
+    stack = pulumi.get_stack()
+    settings = pulumi.Config()
+    path = Path(settings.get("configFile") or config_path(Path("config"), stack))
+    try:
+        at = settings.get("at")
+        now = parse_rfc3339(at) if at else datetime.now(UTC)
+    except ValueError as err:
+        raise pulumi.RunError(f"stack config 'at': {err}. Fix: use YYYY-MM-DD or RFC 3339 with Z") from None
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None
+    for name, value in build(stack, config, now).items():
+        pulumi.export(name, value)
