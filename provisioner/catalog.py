@@ -113,9 +113,7 @@ CATALOG: Final[dict[str, CatalogEntry]] = {entry.key: entry for entry in (POWER_
 """Every integration this provisioner knows, by Paragon integration key."""
 
 
-def paragon_scope_string(
-    entry: CatalogEntry, scopes: tuple[str, ...], fmt: ScopeFormat | None = None
-) -> str:
+def paragon_scope_string(entry: CatalogEntry, scopes: tuple[str, ...], fmt: ScopeFormat | None = None) -> str:
     """Render the scope string pushed to Paragon: one string, scopes separated by single spaces.
 
     Args:

@@ -62,9 +62,7 @@ def check_https_url(value: str, what: str) -> str:
         return value
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return value
-    raise ValueError(
-        f"{what} must use https:// (http:// is allowed only for localhost/loopback), got {value!r}"
-    )
+    raise ValueError(f"{what} must use https:// (http:// is allowed only for localhost/loopback), got {value!r}")
 
 
 def check_uuid(value: str, what: str) -> str:
@@ -87,15 +85,11 @@ class SecretPolicy(_Model):
     """
 
     rotation_days: int = Field(90, ge=1, le=365, description="Days between new secrets (a rotation period).")
-    grace_days: int = Field(
-        14, ge=1, le=365, description="Extra days each secret stays valid after its two periods."
-    )
+    grace_days: int = Field(14, ge=1, le=365, description="Extra days each secret stays valid after its two periods.")
     max_lifetime_days: int = Field(
         365, ge=1, le=730, description="Longest secret lifetime the tenant allows, in days (at most 730)."
     )
-    generation: int = Field(
-        0, ge=0, description="Bump to replace both secrets at once (the response to a leak)."
-    )
+    generation: int = Field(0, ge=0, description="Bump to replace both secrets at once (the response to a leak).")
     anchor: Annotated[date, Field(strict=False)] = Field(
         DEFAULT_ROTATION_ANCHOR,
         description="UTC date rotation windows are counted from, in whole periods (YYYY-MM-DD).",
@@ -121,12 +115,8 @@ class SecretPolicy(_Model):
 class IntegrationConfig(_Model):
     """One Paragon integration and the Entra app registration made for it."""
 
-    scopes: list[str] = Field(
-        min_length=1, description="Delegated permission names on the integration's resource API."
-    )
-    display_name: str | None = Field(
-        None, min_length=1, max_length=120, description="App registration display name."
-    )
+    scopes: list[str] = Field(min_length=1, description="Delegated permission names on the integration's resource API.")
+    display_name: str | None = Field(None, min_length=1, max_length=120, description="App registration display name.")
     sign_in_audience: SignInAudience = Field(
         "AzureADMultipleOrgs", description="Who can sign in; Paragon's end users come from their own tenants."
     )
@@ -134,13 +124,14 @@ class IntegrationConfig(_Model):
         None, description="api.requested_access_token_version; 2 is required (and set) for personal accounts."
     )
     owners: list[str] = Field(
-        default_factory=list, description="Extra owner object IDs; the deploying principal is always an owner."
+        default_factory=list,
+        description="Extra owner object IDs; the deploying principal is always an owner.",
     )
     paragon_scope_format: Annotated[ScopeFormat | None, Field(strict=False)] = Field(
         None, description="Override how scopes are written for Paragon: qualified or bare."
     )
     activate: bool = Field(False, description="Also mark the integration active in Paragon after the push.")
-    secret: SecretPolicy = Field(default_factory=SecretPolicy)  # type: ignore[arg-type]
+    secret: SecretPolicy = Field(default_factory=SecretPolicy)
 
     @field_validator("owners")
     @classmethod
@@ -218,7 +209,11 @@ class ProvisionerConfig(_Model):
 # --- turning problems into one-line messages ------------------------------------------------------------
 
 _ALL_KEYS: Final = sorted(
-    {name for model in (ProvisionerConfig, ParagonConfig, IntegrationConfig, SecretPolicy) for name in model.model_fields}
+    {
+        name
+        for model in (ProvisionerConfig, ParagonConfig, IntegrationConfig, SecretPolicy)
+        for name in model.model_fields
+    }
 )
 
 

@@ -160,6 +160,4 @@ class AppRegistration(pulumi.ComponentResource):
         self.key_ids = [p.key_id for p in self.passwords]
         self.end_dates = [p.end_date for p in self.passwords]
         self.active_secret = pulumi.Output.secret(self.passwords[args.rotation.active_slot].value)
-        self.register_outputs(
-            {"clientId": self.client_id, "objectId": self.object_id, "tenantId": self.tenant_id}
-        )
+        self.register_outputs({"clientId": self.client_id, "objectId": self.object_id, "tenantId": self.tenant_id})

@@ -84,7 +84,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         self._scope_ids = scope_ids
         self._client_config = dict(
-            client_config or {"clientId": KNOWN_AFTER_DEPLOY, "objectId": KNOWN_AFTER_DEPLOY, "tenantId": KNOWN_AFTER_DEPLOY}
+            client_config
+            or {
+                "clientId": KNOWN_AFTER_DEPLOY,
+                "objectId": KNOWN_AFTER_DEPLOY,
+                "tenantId": KNOWN_AFTER_DEPLOY,
+            }
         )
 
     def _published_scopes(self, app_id: str) -> dict[str, str]:
@@ -109,19 +114,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
             )
         return KNOWN_AFTER_DEPLOY, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.invokes.append((args.token, dict(args.args)))
         if args.token == "azuread:index/getClientConfig:getClientConfig":
-            return dict(self._client_config)
+            return dict(self._client_config), None
         if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
             app_id = str(args.args.get("clientId"))
             published = self._published_scopes(app_id)
-            return {
+            result = {
                 "clientId": app_id,
                 "objectId": KNOWN_AFTER_DEPLOY,
                 "oauth2PermissionScopeIds": published,
                 "oauth2PermissionScopes": [],
             }
+            return result, None
         raise NotImplementedError(f"the plan does not mock {args.token}")
 
 
@@ -198,7 +204,11 @@ def run_plan(
     config[f"{project}:configFile"] = str(config_file)
     pulumi.runtime.set_all_config(config)
     program = str(project_dir / "__main__.py")
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+
+    def run_program() -> None:
+        runpy.run_path(program, run_name="__main__")
+
+    _sync_await(run_pulumi_func(run_program))
     root = settings.get_root_resource()
     raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
     return Plan(stack=stack, at=at, resources=mocks.resources, outputs=_resolve(raw_outputs))

@@ -369,8 +369,7 @@ class FakeParagon:
             return sum(
                 1
                 for r in self.requests
-                if (want is None or r.method == want)
-                and (pattern is None or pattern.fullmatch(r.path) is not None)
+                if (want is None or r.method == want) and (pattern is None or pattern.fullmatch(r.path) is not None)
             )
 
     def reset_log(self) -> None:
@@ -649,9 +648,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self.process_request_thread, args=(request, client_address), daemon=True
-        )
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
         with self._track_lock:
             self._handler_threads = [t for t in self._handler_threads if t.is_alive()]
             self._handler_threads.append(thread)

@@ -99,9 +99,7 @@ def test_get_and_patch_integration(fake: FakeParagon, client: httpx.Client) -> N
     assert fake.integration(PROJECT, iid) == patched.json()
 
 
-def test_put_upserts_keeps_id_and_decrypted_read_returns_values(
-    fake: FakeParagon, client: httpx.Client
-) -> None:
+def test_put_upserts_keeps_id_and_decrypted_read_returns_values(fake: FakeParagon, client: httpx.Client) -> None:
     iid = fake.add_integration(PROJECT, "powerbi")
     created = client.put(f"{P}/credentials/oauth", json=_body(integrationId=iid))
     assert created.status_code == 200

@@ -347,9 +347,7 @@ class ParagonClient:
         try:
             return model.model_validate(payload)
         except ValidationError as err:
-            missing = ", ".join(
-                ".".join(str(p) for p in e["loc"]) or "(body)" for e in err.errors(include_input=False)
-            )
+            missing = ", ".join(".".join(str(p) for p in e["loc"]) or "(body)" for e in err.errors(include_input=False))
             raise ParagonResponseError(
                 f"{endpoint}: unexpected response shape, missing or invalid: {missing}"
             ) from None

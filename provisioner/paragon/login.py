@@ -21,7 +21,11 @@ ENV_EMAIL = "PARAGON_EMAIL"
 ENV_PASSWORD = "PARAGON_PASSWORD"
 ENV_BASE_URL = "PARAGON_BASE_URL"
 
-STACK_CONFIG_KEYS = {"access_token": "paragonAccessToken", "email": "paragonEmail", "password": "paragonPassword"}
+STACK_CONFIG_KEYS = {
+    "access_token": "paragonAccessToken",
+    "email": "paragonEmail",
+    "password": "paragonPassword",
+}
 """Secret stack config keys (project namespace) read by the dynamic provider's ``configure``."""
 
 
@@ -66,7 +70,11 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
     """
     for source in (env, stack_config or {}):
         if source is env:
-            token, email, password = source.get(ENV_ACCESS_TOKEN), source.get(ENV_EMAIL), source.get(ENV_PASSWORD)
+            token, email, password = (
+                source.get(ENV_ACCESS_TOKEN),
+                source.get(ENV_EMAIL),
+                source.get(ENV_PASSWORD),
+            )
         else:
             token = source.get(STACK_CONFIG_KEYS["access_token"])
             email = source.get(STACK_CONFIG_KEYS["email"])

@@ -72,7 +72,7 @@ def _plain(value: Any) -> Any:
 
 
 def _is_unknown(value: Any) -> bool:
-    return _plain(value) == rpc.UNKNOWN
+    return bool(_plain(value) == rpc.UNKNOWN)
 
 
 class ParagonCredentialProvider(ResourceProvider):
@@ -98,7 +98,15 @@ class ParagonCredentialProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs locally (no network): required values present, https base URL, scopes a string."""
         failures: list[CheckFailure] = []
-        for key in ("projectId", "integrationKey", "baseUrl", "credentialName", "clientId", "clientSecret", "scopes"):
+        for key in (
+            "projectId",
+            "integrationKey",
+            "baseUrl",
+            "credentialName",
+            "clientId",
+            "clientSecret",
+            "scopes",
+        ):
             if news.get(key) in (None, ""):
                 failures.append(CheckFailure(key, f"{key} is required"))
         scopes = news.get("scopes")
@@ -120,9 +128,7 @@ class ParagonCredentialProvider(ResourceProvider):
         secret = news.get("clientSecret")
         if _is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret))):
             changed.append("clientSecret")
-        return DiffResult(
-            changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=False
-        )
+        return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def _push(self, props: dict[str, Any]) -> dict[str, Any]:
         project_id = str(props["projectId"])
