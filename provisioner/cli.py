@@ -26,7 +26,9 @@ from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_pl
 from provisioner.rotation import parse_rfc3339, rfc3339
 from provisioner.status import Health, OutputsError, assess, exit_code
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
+)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
 
 

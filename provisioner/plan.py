@@ -114,10 +114,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             )
         return KNOWN_AFTER_DEPLOY, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.invokes.append((args.token, dict(args.args)))
         if args.token == "azuread:index/getClientConfig:getClientConfig":
-            return dict(self._client_config), None
+            return dict(self._client_config), []
         if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
             app_id = str(args.args.get("clientId"))
             published = self._published_scopes(app_id)
@@ -127,7 +127,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "oauth2PermissionScopeIds": published,
                 "oauth2PermissionScopes": [],
             }
-            return result, None
+            return result, []
         raise NotImplementedError(f"the plan does not mock {args.token}")
 
 
