@@ -105,11 +105,8 @@ def plan(
     if not (project_dir / "Pulumi.yaml").is_file():
         raise _fail(f"{project_dir / 'Pulumi.yaml'}: not found. Fix: run from the project folder or pass --project-dir")
     try:
-        load_config(config_path(project_dir / "config", stack))
         result = run_plan(project_dir.resolve(), stack, when)
-    except ConfigError as err:
-        raise _fail(str(err)) from None
-    except pulumi.RunError as err:
+    except pulumi.RunError as err:  # the program's own refusal: an invalid config, already one line each
         raise _fail(str(err)) from None
     if output_format is OutputFormat.JSON:
         typer.echo(plan_json(result))

@@ -322,7 +322,18 @@ def load_config(path: Path) -> ProvisionerConfig:
     try:
         config = ProvisionerConfig.model_validate(doc.data)
     except ValidationError as err:
-        problems += [_pydantic_problem(doc, e) for e in err.errors()]
+        errors = err.errors()
+        # A misspelt required key shows up twice (unknown key + missing key); report it once, as the typo.
+        misspelt = {
+            (tuple(e["loc"][:-1]), close)
+            for e in errors
+            if e["type"] == "extra_forbidden"
+            for close in difflib.get_close_matches(str(e["loc"][-1]), _ALL_KEYS, n=3, cutoff=0.6)
+        }
+        errors = [
+            e for e in errors if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)
+        ]
+        problems += [_pydantic_problem(doc, e) for e in errors]
         raise ConfigError(problems) from None
     problems += _catalog_problems(doc, config)
     if problems:

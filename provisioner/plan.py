@@ -197,7 +197,10 @@ def run_plan(
     """
     mocks = mocks or RecordingMocks()
     project = project_name(project_dir)
-    settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack for every run
+    # A fresh runtime for every run: no root stack, no RPCs or failures left over from an earlier run.
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     config = {f"{project}:at": rfc3339(at)}
     config_file = config_file or project_dir / "config" / f"{stack}.yaml"

@@ -1,0 +1,37 @@
+"""Shared fixtures: the project root and a writer for config files in a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+VALID_CONFIG = """\
+paragon:
+  project_id: 38b1f170-0c43-4eae-9a04-ab85325d99f7
+integrations:
+  powerbi:
+    scopes: [Dataset.Read.All, Report.Read.All]
+"""
+
+
+@pytest.fixture
+def project_dir() -> Path:
+    """The repository root (holds Pulumi.yaml and __main__.py)."""
+    return PROJECT_DIR
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write ``text`` to ``<tmp>/config/<name>`` and return the path."""
+
+    def write(text: str, name: str = "dev.yaml") -> Path:
+        path = tmp_path / "config" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,188 @@
+"""Config loading and validation: every bad config fails with one pinned line naming file, key and fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from provisioner.catalog import POWER_BI, ScopeFormat, paragon_scope_string
+from provisioner.config import json_schema, load_config
+from provisioner.errors import ConfigError
+
+from conftest import VALID_CONFIG
+
+Writer = Callable[..., Path]
+
+
+def test_shipped_example_is_valid(project_dir: Path) -> None:
+    config = load_config(project_dir / "config" / "dev.yaml")
+    assert config.paragon.redirect_uri == "https://passport.useparagon.com/oauth"
+    assert config.integrations["powerbi"].scopes == ["Dataset.Read.All", "Report.Read.All"]
+
+
+def test_defaults_fill_optional_keys(write_config: Writer) -> None:
+    config = load_config(write_config(VALID_CONFIG))
+    powerbi = config.integrations["powerbi"]
+    assert config.paragon.base_url == "https://zeus.useparagon.com"
+    assert powerbi.sign_in_audience == "AzureADMultipleOrgs"
+    assert powerbi.access_token_version is None
+    assert (powerbi.secret.rotation_days, powerbi.secret.grace_days, powerbi.secret.lifetime_days) == (90, 14, 194)
+
+
+def test_redirect_uri_is_kept_exactly(write_config: Writer) -> None:
+    text = VALID_CONFIG.replace(
+        "paragon:\n", "paragon:\n  redirect_uri: https://passport.Example.com/oauth/\n"
+    )
+    assert load_config(write_config(text)).paragon.redirect_uri == "https://passport.Example.com/oauth/"
+
+
+def test_loopback_http_is_allowed_for_development(write_config: Writer) -> None:
+    text = VALID_CONFIG.replace("paragon:\n", "paragon:\n  redirect_uri: http://localhost:8080/oauth\n")
+    assert load_config(write_config(text)).paragon.redirect_uri == "http://localhost:8080/oauth"
+
+
+def test_personal_audience_gets_token_version_2(write_config: Writer) -> None:
+    text = VALID_CONFIG + "    sign_in_audience: AzureADandPersonalMicrosoftAccount\n"
+    assert load_config(write_config(text)).integrations["powerbi"].access_token_version == 2
+
+
+BAD_CONFIGS = [
+    pytest.param(
+        VALID_CONFIG.replace("paragon:\n", "paragon:\n  redirect_uri: http://passport.useparagon.com/oauth\n"),
+        r"dev\.yaml:2: paragon\.redirect_uri: redirect_uri must use https:// \(http:// is allowed only for "
+        r"localhost/loopback\)",
+        id="http-redirect",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("paragon:\n", "paragon:\n  redirect_uri: https://*.useparagon.com/oauth\n"),
+        r"dev\.yaml:2: paragon\.redirect_uri: redirect_uri may not contain a wildcard",
+        id="wildcard-redirect",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("Report.Read.All", "Report.Reed.All"),
+        r"dev\.yaml:5: integrations\.powerbi\.scopes\[1\]: 'Report\.Reed\.All' is not a known Power BI Service "
+        r"delegated permission\. Fix: did you mean 'Report\.Read\.All'",
+        id="unknown-scope",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("scopes:", "scoeps:"),
+        r"dev\.yaml:5: integrations\.powerbi\.scoeps: unknown key\. Fix: remove it or correct the spelling; "
+        r"did you mean 'scopes'\?",
+        id="misspelt-key",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    scopes: [Dataset.Read.All]\n",
+        r"dev\.yaml:6: integrations\.powerbi\.scopes: duplicate key \(first set on line 5\)",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("38b1f170-0c43-4eae-9a04-ab85325d99f7", "my-project"),
+        r"dev\.yaml:2: paragon\.project_id: project_id must be a GUID",
+        id="project-id-not-guid",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    display_name: no\n",
+        r"dev\.yaml:6: integrations\.powerbi\.display_name: expected text but YAML read a boolean \(false\).*"
+        r"Fix: quote the value",
+        id="yaml11-boolean",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("powerbi:", "powerbl:"),
+        r"dev\.yaml:4: integrations\.powerbl: unknown Paragon integration key\. Fix: use one of powerbi "
+        r"\(did you mean 'powerbi'\?\)",
+        id="unknown-integration",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "[Dataset.Read.All, User.Read]"),
+        r"scopes\[1\]: 'User\.Read' is a Microsoft Graph permission, but Power BI requests Power BI Service "
+        r"scopes; one sign-in can target only one resource API \(AADSTS28000\)",
+        id="scope-of-another-resource",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("Dataset.Read.All,", "https://analysis.windows.net/powerbi/api/Dataset.Read.All,"),
+        r"scopes\[0\]: write the bare permission name \('Dataset\.Read\.All'\), not a URI",
+        id="qualified-scope",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("Report.Read.All", "Dataset.Read.All"),
+        r"scopes\[1\]: 'Dataset\.Read\.All' is listed twice",
+        id="scope-twice",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    secret:\n      rotation_days: 200\n",
+        r"integrations\.powerbi\.secret: 2 x rotation_days \+ grace_days = 414 days exceeds max_lifetime_days "
+        r"\(365\).*Fix: shorten rotation_days",
+        id="lifetime-over-tenant-maximum",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    secret:\n      rotation_days: 30.5\n",
+        r"integrations\.powerbi\.secret\.rotation_days: Input should be a valid integer",
+        id="fractional-days",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    sign_in_audience: PersonalMicrosoftAccount\n    requested_access_token_version: 1\n",
+        r"integrations\.powerbi: sign_in_audience PersonalMicrosoftAccount includes personal Microsoft accounts, "
+        r"which require requested_access_token_version 2",
+        id="personal-audience-token-v1",
+    ),
+    pytest.param(
+        VALID_CONFIG + "    sign_in_audience: AnyOrg\n",
+        r"integrations\.powerbi\.sign_in_audience: Input should be 'AzureADMyOrg', 'AzureADMultipleOrgs'",
+        id="unknown-audience",
+    ),
+    pytest.param(
+        "integrations:\n  powerbi:\n    scopes: [Dataset.Read.All]\n",
+        r"dev\.yaml: paragon: required key is missing\. Fix: add `paragon:` here",
+        id="missing-section",
+    ),
+    pytest.param(
+        VALID_CONFIG.replace("paragon:\n", "paragon:\n  base_url: http://zeus.example.com\n"),
+        r"paragon\.base_url: base_url must use https://",
+        id="http-base-url",
+    ),
+    pytest.param("", r"dev\.yaml: the file is empty", id="empty-file"),
+    pytest.param("paragon: [\n", r"dev\.yaml:2: not valid YAML", id="not-yaml"),
+    pytest.param("- a\n- b\n", r"dev\.yaml: the top level must be a mapping", id="top-level-list"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
+def test_bad_config_is_one_clear_line(write_config: Writer, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(write_config(text))
+    assert len(raised.value.problems) == 1, raised.value.problems
+    assert "\n" not in raised.value.problems[0]
+
+
+def test_all_problems_are_reported_together(write_config: Writer) -> None:
+    text = VALID_CONFIG.replace("scopes:", "scoeps:").replace("paragon:\n", "paragon:\n  base_ur: x\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_config(text))
+    assert [p.split(": ")[1] for p in raised.value.problems] == [
+        "paragon.base_ur",
+        "integrations.powerbi.scoeps",
+    ]
+
+
+def test_missing_file_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"prod\.yaml: file not found\. Fix: create it"):
+        load_config(tmp_path / "prod.yaml")
+
+
+def test_published_schema_is_in_sync(project_dir: Path) -> None:
+    published = json.loads((project_dir / "config" / "provisioner.schema.json").read_text(encoding="utf-8"))
+    assert published == json_schema(), "config/provisioner.schema.json is stale: run python -m provisioner schema"
+
+
+def test_scope_string_formats() -> None:
+    scopes = ("Dataset.Read.All", "offline_access", "Report.Read.All")
+    assert paragon_scope_string(POWER_BI, scopes) == (
+        "https://analysis.windows.net/powerbi/api/Dataset.Read.All "
+        "https://analysis.windows.net/powerbi/api/Report.Read.All offline_access"
+    )
+    assert paragon_scope_string(POWER_BI, scopes, ScopeFormat.BARE) == (
+        "Dataset.Read.All Report.Read.All offline_access"
+    )
