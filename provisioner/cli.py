@@ -26,9 +26,7 @@ from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_pl
 from provisioner.rotation import parse_rfc3339, rfc3339
 from provisioner.status import Health, OutputsError, assess, exit_code
 
-app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False
-)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
 
 
@@ -98,14 +96,16 @@ def plan(
     stack: Annotated[str, typer.Option(help="Stack name; reads config/<stack>.yaml.")] = "dev",
     at: Annotated[str | None, typer.Option(help="Evaluate as of this UTC date (YYYY-MM-DD); default now.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
-    project_dir: Annotated[Path, typer.Option(help="Folder with Pulumi.yaml.")] = Path("."),
+    project_dir: Annotated[Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py.")] = Path("."),
+    config: Annotated[Path | None, typer.Option(help="Config file to use instead of config/<stack>.yaml.")] = None,
 ) -> None:
     """Show every resource `pulumi up` would create, offline and without credentials."""
     when = _parse_at(at)
-    if not (project_dir / "Pulumi.yaml").is_file():
-        raise _fail(f"{project_dir / 'Pulumi.yaml'}: not found. Fix: run from the project folder or pass --project-dir")
+    for needed in ("Pulumi.yaml", "__main__.py"):
+        if not (project_dir / needed).is_file():
+            raise _fail(f"{project_dir / needed}: not found. Fix: run from the project folder or pass --project-dir")
     try:
-        result = run_plan(project_dir.resolve(), stack, when)
+        result = run_plan(project_dir.resolve(), stack, when, config_file=config.resolve() if config else None)
     except pulumi.RunError as err:  # the program's own refusal: an invalid config, already one line each
         raise _fail(str(err)) from None
     if output_format is OutputFormat.JSON:

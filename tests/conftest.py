@@ -6,6 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests are deterministic in CI and locally: same examples every run, no wall-clock deadline.
+# (Importing hypothesis here, at collection, also keeps its pytest plugin from importing it at session end,
+# where CPython 3.11.7's compiler can fail with "AST constructor recursion depth mismatch".)
+settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
+settings.load_profile("deterministic")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import VALID_CONFIG
 from typer.testing import CliRunner
 
 from provisioner.cli import app
-
-from conftest import VALID_CONFIG
 
 runner = CliRunner()
 
@@ -86,16 +85,16 @@ def test_plan_across_a_boundary_replaces_exactly_one_secret(project_dir: Path, m
     ids=["http-redirect", "wildcard-redirect", "unknown-scope", "misspelt-key", "duplicate-key"],
 )
 def test_bad_config_exits_1_with_one_line_naming_the_key(
+    project_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     write_config: Callable[[str], Path],
     change: tuple[str, str],
     key: str,
 ) -> None:
-    write_config(VALID_CONFIG.replace(*change))
-    (tmp_path / "Pulumi.yaml").write_text("name: paragon-provisioner\nruntime: python\n", encoding="utf-8")
+    path = write_config(VALID_CONFIG.replace(*change))
     monkeypatch.chdir(tmp_path)
-    for args in (["validate"], ["plan", "--project-dir", str(tmp_path)]):
+    for args in (["validate"], ["plan", "--project-dir", str(project_dir), "--config", str(path)]):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, result.output
         lines = result.output.strip().splitlines()

@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import VALID_CONFIG
 
 from provisioner.catalog import POWER_BI, ScopeFormat, paragon_scope_string
 from provisioner.config import json_schema, load_config
 from provisioner.errors import ConfigError
-
-from conftest import VALID_CONFIG
 
 Writer = Callable[..., Path]
 
@@ -33,9 +32,7 @@ def test_defaults_fill_optional_keys(write_config: Writer) -> None:
 
 
 def test_redirect_uri_is_kept_exactly(write_config: Writer) -> None:
-    text = VALID_CONFIG.replace(
-        "paragon:\n", "paragon:\n  redirect_uri: https://passport.Example.com/oauth/\n"
-    )
+    text = VALID_CONFIG.replace("paragon:\n", "paragon:\n  redirect_uri: https://passport.Example.com/oauth/\n")
     assert load_config(write_config(text)).paragon.redirect_uri == "https://passport.Example.com/oauth/"
 
 

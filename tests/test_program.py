@@ -13,10 +13,11 @@ from typing import Any
 
 import pulumi
 import pytest
-
-from provisioner.plan import Plan, PlannedResource, RecordingMocks, _is_secret, _secret, run_plan
-
 from conftest import VALID_CONFIG
+
+from provisioner.catalog import POWER_BI
+from provisioner.entra import MissingScopeError, required_resource_accesses
+from provisioner.plan import Plan, PlannedResource, RecordingMocks, _is_secret, _secret, run_plan
 
 POWER_BI_APP = "00000009-0000-0000-c000-000000000000"
 GRAPH_APP = "00000003-0000-0000-c000-000000000000"
@@ -84,10 +85,9 @@ def test_scope_ids_are_looked_up_from_the_resource_service_principal(project_dir
     assert lookups == [{"clientId": POWER_BI_APP}]
 
 
-def test_a_scope_the_service_principal_does_not_publish_fails_the_deployment(project_dir: Path) -> None:
-    mocks = DistinctSecrets(scope_ids={POWER_BI_APP: {"Dataset.Read.All": "x"}}, client_config=DEPLOYER)
-    with pytest.raises(Exception, match=r"does not publish delegated scope\(s\) Report\.Read\.All"):
-        run_plan(project_dir, "dev", NOW, mocks=mocks)
+def test_a_scope_the_service_principal_does_not_publish_fails_the_deployment() -> None:
+    with pytest.raises(MissingScopeError, match=r"does not publish delegated scope\(s\) Report\.Read\.All"):
+        required_resource_accesses(POWER_BI, ("Dataset.Read.All", "Report.Read.All"), {"Dataset.Read.All": "x"})
 
 
 def test_two_password_slots_with_end_dates_and_no_start_date(project_dir: Path) -> None:
@@ -159,9 +159,7 @@ def test_same_window_gives_identical_inputs(project_dir: Path) -> None:
     assert [r.inputs for r in first.resources] == [r.inputs for r in second.resources]
 
 
-def test_personal_audience_sets_access_token_version(
-    project_dir: Path, write_config: Callable[[str], Path]
-) -> None:
+def test_personal_audience_sets_access_token_version(project_dir: Path, write_config: Callable[[str], Path]) -> None:
     path = write_config(VALID_CONFIG + "    sign_in_audience: AzureADandPersonalMicrosoftAccount\n")
     app = one(run(project_dir, config_file=path), "application:Application")
     assert app.inputs["signInAudience"] == "AzureADandPersonalMicrosoftAccount"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Set up a virtual environment (.venv) and run every check: format, lint, types, schema, tests.
+# The README's test command. Exit code is pytest's (5 = no tests collected) or the first failing check's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/ruff format --check .
+.venv/bin/ruff check .
+.venv/bin/mypy provisioner
+.venv/bin/python -m provisioner schema --check
+exec .venv/bin/python -m pytest
