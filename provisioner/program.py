@@ -5,8 +5,8 @@ This is the one code path for ``pulumi up`` and for the offline ``python -m prov
 Stack config (``pulumi config``, project namespace), all optional:
 
 * ``configFile``: path of the stack's YAML (default ``config/<stack>.yaml``, relative to the project).
-* ``at``: evaluate the rotation schedule as of this UTC time (RFC 3339 or ``YYYY-MM-DD``) instead of now;
-  meant for ``pulumi preview`` and ``plan``.
+* ``at``: evaluate the rotation schedule as of this UTC time (RFC 3339 or ``YYYY-MM-DD``) instead of now.
+  The offline ``plan`` sets it; in a real stack it freezes rotation, so a deployment warns when it is set.
 * ``paragonEmail``, ``paragonPassword``, ``paragonAccessToken``: secret Paragon login, read by the dynamic
   provider when the ``PARAGON_*`` environment variables are absent.
 """
@@ -127,6 +127,8 @@ def main() -> None:
         now = parse_rfc3339(at) if at else datetime.now(UTC)
     except ValueError as err:
         raise pulumi.RunError(f"stack config 'at': {err}. Fix: use YYYY-MM-DD or RFC 3339 with Z") from None
+    if at and not pulumi.runtime.is_dry_run():
+        pulumi.log.warn(f"stack config 'at' = {at} freezes secret rotation at that time; remove it for real use")
     try:
         config = load_config(path)
     except ConfigError as err:
