@@ -201,7 +201,7 @@ def run_plan(
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True)
     config = {f"{project}:at": rfc3339(at)}
     config_file = config_file or project_dir / "config" / f"{stack}.yaml"
     config[f"{project}:configFile"] = str(config_file)
