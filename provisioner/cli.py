@@ -1,12 +1,13 @@
-"""Command line: ``python -m provisioner plan | validate | status | schema``.
+"""Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
-Fixed interface (README, CI scripts): ``plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]``,
-``validate [FILES...]`` (exit 0 valid, 1 invalid), ``status`` (exit codes in `provisioner.status`).
+Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
+1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -38,7 +39,11 @@ class OutputFormat(StrEnum):
 
 
 def _stdout() -> Console:
-    return Console(soft_wrap=True, highlight=False, width=None if Console().is_terminal else 140)
+    """Terminal width on a terminal; else $COLUMNS, or 120 (CI logs, pipes)."""
+    if Console().is_terminal:
+        return Console(highlight=False)
+    columns = os.environ.get("COLUMNS", "")
+    return Console(highlight=False, width=int(columns) if columns.isdigit() else 120)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -61,32 +66,29 @@ def _flatten(value: Any, prefix: str = "") -> list[str]:
     if isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
         return [line for i, v in enumerate(value) for line in _flatten(v, f"{prefix}[{i}]")]
     if isinstance(value, list):
-        value = ", ".join(str(v) for v in value)
-    return [f"{prefix}: {value}"] if prefix else []
+        return [f"{prefix}: {', '.join(_scalar(v) for v in value)}"] if prefix else []
+    return [f"{prefix}: {_scalar(value)}"] if prefix else []
+
+
+def _scalar(value: Any) -> str:
+    """Text as is; booleans, numbers and null as in JSON/YAML (true, 120, null)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _render_plan(plan: Plan, console: Console) -> None:
     doc = plan.to_json()
-    table = Table(title=f"pulumi up would create (stack {plan.stack}, as of {doc['at']})", show_lines=True)
-    table.add_column("Type", overflow="fold")
-    table.add_column("Name", overflow="fold")
-    table.add_column("Inputs", overflow="fold")
+    count = len(doc["resources"])
+    console.print(f"[bold]pulumi up would create {count} resources[/] (stack {escape(plan.stack)}, as of {doc['at']})")
     for resource in doc["resources"]:
-        table.add_row(
-            escape(resource["type"]),
-            escape(resource["name"]),
-            escape("\n".join(_flatten(resource["inputs"]))) or "-",
-        )
-    console.print(table)
-    outputs = Table(title="Stack outputs", show_lines=False)
-    outputs.add_column("Output", overflow="fold")
-    outputs.add_column("Value", overflow="fold")
+        console.print(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
+        for line in _flatten(resource["inputs"]):
+            console.print(f"    {escape(line)}")
+    console.print("\n[bold]Stack outputs[/]")
     for line in _flatten(doc["outputs"]):
-        key, _, value = line.partition(": ")
-        outputs.add_row(escape(key), escape(value))
-    console.print(outputs)
+        console.print(f"    {escape(line)}")
     console.print(
-        f"{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown.",
+        f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
+        "Secret slots and their dates: docs/rotation.md.",
         markup=False,
     )
 
@@ -94,7 +96,9 @@ def _render_plan(plan: Plan, console: Console) -> None:
 @app.command()
 def plan(
     stack: Annotated[str, typer.Option(help="Stack name; reads config/<stack>.yaml.")] = "dev",
-    at: Annotated[str | None, typer.Option(help="Evaluate as of this UTC date (YYYY-MM-DD); default now.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="Evaluate as of this UTC date, YYYY-MM-DD or RFC 3339; default now.")
+    ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
     project_dir: Annotated[Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py.")] = Path("."),
     config: Annotated[Path | None, typer.Option(help="Config file to use instead of config/<stack>.yaml.")] = None,
@@ -144,7 +148,9 @@ def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
         try:
             data = json.loads(outputs_file.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
-            raise _fail(f"{outputs_file}: cannot read stack outputs JSON ({err})") from None
+            raise _fail(
+                f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
+            ) from None
     else:
         if shutil.which("pulumi") is None:
             raise _fail(
@@ -175,7 +181,8 @@ def status(
     at: Annotated[str | None, typer.Option(help="Judge as of this UTC date; default now.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
 ) -> None:
-    """Expiry report. Exit 0 healthy, 3 rotation overdue, 4 expiring within --warn-days, 5 expired, 1 error."""
+    """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
+    5 expired, 1 invalid config or outputs, 2 usage error."""
     when = _parse_at(at)
     try:
         config = load_config(config_path(Path("config"), stack))

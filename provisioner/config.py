@@ -187,7 +187,10 @@ class ParagonConfig(_Model):
     @classmethod
     def _redirect_uri(cls, value: str) -> str:
         if "*" in value:
-            raise ValueError(f"redirect_uri may not contain a wildcard (Graph rejects them), got {value!r}")
+            raise ValueError(
+                f"redirect_uri may not contain a wildcard (Graph rejects them), got {value!r}. Fix: use the exact "
+                "Redirect URL shown in the integration's settings in Paragon"
+            )
         if value != value.strip():
             raise ValueError("redirect_uri has leading or trailing spaces; Entra compares it character by character")
         return check_https_url(value, "redirect_uri")
@@ -243,7 +246,10 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> str:
         return f"{where}: {key}: expected text but YAML read a number ({value}). Fix: quote the value"
     if kind == "literal_error":
         return f"{where}: {key}: {message}, got {value!r}. Fix: use one of the listed values"
-    return f"{where}: {key}: {message}"
+    if "Fix:" in message:
+        return f"{where}: {key}: {message}"
+    shown = "" if isinstance(value, (dict, list)) else f", got {value!r}"
+    return f"{where}: {key}: {message}{shown}. Fix: correct the value (see config/provisioner.schema.json)"
 
 
 def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]:

@@ -152,7 +152,10 @@ class Plan:
         return {
             "stack": self.stack,
             "at": rfc3339(self.at),
-            "resources": [{"type": r.type, "name": r.name, "inputs": redact(r.inputs)} for r in self.resources],
+            "resources": [
+                {"type": r.type, "name": r.name, "inputs": redact(r.inputs)}
+                for r in sorted(self.resources, key=lambda r: r.name)  # mocks register in no fixed order
+            ],
             "outputs": redact(self.outputs),
         }
 
