@@ -56,9 +56,14 @@ DEFAULT_PAGE_SIZE: Final = 100
 """``size`` asked of the paged (2025) integrations list."""
 MAX_PAGES: Final = 1000
 """Guard against a cursor that never ends."""
-RETRYABLE_STATUSES: Final = frozenset({408, 409, 429, 500, 502, 503, 504})
+RETRYABLE_STATUSES: Final = frozenset({408, 409, 429})
+"""Retried besides every 5xx."""
 MESSAGE_LIMIT: Final = 300
 """Longest server message (characters) carried into an exception."""
+TOKEN_REJECTED_HINT: Final = (
+    "The access token was rejected (expired?). Set a fresh PARAGON_ACCESS_TOKEN, or set "
+    "PARAGON_EMAIL and PARAGON_PASSWORD so the provisioner can log in again"
+)
 _M = TypeVar("_M", bound=BaseModel)
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
@@ -238,14 +243,7 @@ class ParagonClient:
     def _log_in(self) -> str:
         """``POST /auth/login/email`` → the access token. Raises ParagonAuthError when refused."""
         if not self._login.can_log_in:
-            raise ParagonAuthError(
-                "POST",
-                "/auth/login/email",
-                401,
-                "",
-                "The access token was rejected (expired?). Set a fresh PARAGON_ACCESS_TOKEN, or set "
-                "PARAGON_EMAIL and PARAGON_PASSWORD so the provisioner can log in again",
-            )
+            raise ParagonAuthError("POST", "/auth/login/email", 401, "", TOKEN_REJECTED_HINT)
         assert self._login.password is not None  # can_log_in checked it
         body = {"username": self._login.email, "password": self._login.password.get_secret_value()}
         response = self._send("POST", "/auth/login/email", json=body, authenticated=False, expect=(200, 201))
@@ -280,7 +278,10 @@ class ParagonClient:
             attempt += 1
             headers = {"Accept": "application/json"}
             if authenticated:
-                headers["Authorization"] = f"Bearer {self._token()}"
+                token = self._token()
+                headers["Authorization"] = f"Bearer {token}"
+                if token not in scrub:  # a session token from login is a secret too, JWT-shaped or not
+                    scrub.append(token)
             retry_after: float | None = None
             try:
                 response = self._http.request(method, path, json=json, params=params, headers=headers)
@@ -302,14 +303,16 @@ class ParagonClient:
                 if status == 401 and authenticated and not relogged:
                     relogged = True
                     self._cache.store_token(self._token_key, None)
-                    if not self._login.can_log_in:
-                        self._log_in()  # raises the "token rejected" error
+                    if not self._login.can_log_in:  # name the call that was refused, not a login never sent
+                        raise ParagonAuthError(
+                            method, path, status, _server_message(response, scrub), TOKEN_REJECTED_HINT
+                        )
                     self._cache.store_token(self._token_key, self._log_in())
                     attempt -= 1  # the re-login does not use up the retry budget
                     continue
                 error_class = error_for_status(status)
                 message = _server_message(response, scrub)
-                if status not in RETRYABLE_STATUSES:
+                if status not in RETRYABLE_STATUSES and status < 500:
                     raise error_class(method, path, status, message, self._hint(method, path, status))
                 failure = error_class(method, path, status, message, f"gave up after {attempt} attempt(s)")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))

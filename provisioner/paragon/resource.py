@@ -53,6 +53,8 @@ REPLACE_ON: Final = ("projectId", "integrationKey", "baseUrl")
 """Inputs whose change means a different credential in Paragon: replace, not update."""
 UPDATE_ON: Final = ("clientId", "scopes", "credentialName", "activate")
 """Inputs pushed to Paragon in place when they change (plus the secret, by fingerprint)."""
+SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds")
+"""Inputs that only change how the provider behaves: recorded in state without calling Paragon."""
 _FINGERPRINT_DOMAIN: Final = b"paragon-provisioner/client-secret/v1\x00"
 
 
@@ -128,6 +130,7 @@ class ParagonCredentialProvider(ResourceProvider):
         secret = news.get("clientSecret")
         if _is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret))):
             changed.append("clientSecret")
+        changed += [k for k in SETTINGS_ONLY if _plain(olds.get(k)) != _plain(news.get(k))]
         return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def _push(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -158,9 +161,15 @@ class ParagonCredentialProvider(ResourceProvider):
         outs = self._push(props)
         return CreateResult(str(outs["credentialId"]), outs)
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Upsert again with the new values (same endpoint as create)."""
-        return UpdateResult(self._push(news))
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Upsert again with the new values; when only provider settings changed, record them without a call."""
+        pushed = [k for k in UPDATE_ON if _plain(olds.get(k)) != _plain(news.get(k))]
+        secret = str(_plain(news.get("clientSecret")))
+        if pushed or olds.get("secretFingerprint") != secret_fingerprint(secret):
+            return UpdateResult(self._push(news))
+        outs = {k: v for k, v in news.items() if k != "clientSecret"}
+        outs.update({k: olds.get(k) for k in ("credentialId", "integrationId", "secretFingerprint")})
+        return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Report what Paragon holds now; an empty ID when the credential is gone (refresh drops it)."""
