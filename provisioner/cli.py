@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -60,6 +61,11 @@ def _parse_at(value: str | None) -> datetime:
         raise _fail(f"--at: expected YYYY-MM-DD or an RFC 3339 time, got {value!r}", 2) from None
 
 
+def _check_stack(stack: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", stack) or stack.startswith("."):
+        raise _fail(f"--stack: {stack!r} is not a stack name (letters, digits, _ . -)", 2)
+
+
 def _flatten(value: Any, prefix: str = "") -> list[str]:
     if isinstance(value, dict) and value:
         return [line for k, v in value.items() for line in _flatten(v, f"{prefix}.{k}" if prefix else k)]
@@ -105,6 +111,7 @@ def plan(
 ) -> None:
     """Show every resource `pulumi up` would create, offline and without credentials."""
     when = _parse_at(at)
+    _check_stack(stack)
     for needed in ("Pulumi.yaml", "__main__.py"):
         if not (project_dir / needed).is_file():
             raise _fail(f"{project_dir / needed}: not found. Fix: run from the project folder or pass --project-dir")
@@ -184,6 +191,7 @@ def status(
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 1 invalid config or outputs, 2 usage error."""
     when = _parse_at(at)
+    _check_stack(stack)
     try:
         config = load_config(config_path(Path("config"), stack))
     except ConfigError as err:

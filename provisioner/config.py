@@ -57,7 +57,11 @@ def check_https_url(value: str, what: str) -> str:
     """
     parts = urlsplit(value)
     if not parts.scheme or not parts.netloc or not parts.hostname:
-        raise ValueError(f"{what} must be an absolute URL like https://host/path, got {value!r}")
+        raise ValueError(f"{what} must be an absolute URL like https://host/path, got {value!r}. Fix: write it in full")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{what} must not contain a user name or password (user:pass@). Fix: remove them")
+    if value.split(":", 1)[0] not in ("https", "http"):
+        raise ValueError(f"{what} must start with lower-case https://, got {value!r}. Fix: write https://")
     if parts.scheme == "https":
         return value
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
@@ -67,7 +71,7 @@ def check_https_url(value: str, what: str) -> str:
 
 def check_uuid(value: str, what: str) -> str:
     """Accept a GUID like ``38b1f170-0c43-4eae-9a04-ab85325d99f7``; raise ValueError otherwise."""
-    if not _UUID.match(value):
+    if not _UUID.fullmatch(value):
         raise ValueError(f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7, got {value!r}")
     return value
 
@@ -90,7 +94,7 @@ class SecretPolicy(_Model):
         365, ge=1, le=730, description="Longest secret lifetime the tenant allows, in days (at most 730)."
     )
     generation: int = Field(0, ge=0, description="Bump to replace both secrets at once (the response to a leak).")
-    anchor: Annotated[date, Field(strict=False)] = Field(
+    anchor: date = Field(
         DEFAULT_ROTATION_ANCHOR,
         description="UTC date rotation windows are counted from, in whole periods (YYYY-MM-DD).",
     )
@@ -264,6 +268,13 @@ def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]
                 f"{', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}"
             )
             continue
+        if all(scope in OPENID_SCOPE_IDS for scope in integration.scopes):
+            at_scopes: KeyPath = (*here, "scopes")
+            problems.append(
+                f"{doc.where(at_scopes)}: {format_path(at_scopes)}: lists only OpenID scopes; {entry.title} needs "
+                f"at least one {entry.resource_title} permission. Fix: add one, e.g. "
+                f"{sorted(entry.delegated_scopes)[0]}"
+            )
         seen: set[str] = set()
         for index, scope in enumerate(integration.scopes):
             at: KeyPath = (*here, "scopes", index)
@@ -313,6 +324,10 @@ def load_config(path: Path) -> ProvisionerConfig:
         doc = read_yaml(path)
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found. Fix: create it (see config/dev.yaml)"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text. Fix: save the file as UTF-8"]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply. Fix: flatten the file"]) from None
     except OSError as err:
         raise ConfigError([f"{path}: cannot read the file ({err.strerror})"]) from None
     except yaml.YAMLError as err:
@@ -321,6 +336,8 @@ def load_config(path: Path) -> ProvisionerConfig:
         problem = getattr(err, "problem", None) or "not valid YAML"
         raise ConfigError([f"{path}{line}: not valid YAML: {problem}"]) from None
     problems = list(doc.problems)
+    if any("aliases" in p for p in problems):
+        raise ConfigError(problems)
     if doc.data is None:
         raise ConfigError([f"{path}: the file is empty. Fix: start from config/dev.yaml"])
     if not isinstance(doc.data, dict):

@@ -93,8 +93,14 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
             reports.append(SecretReport(key, Health.OVERDUE, None, None, None, None, "not deployed yet: run pulumi up"))
             continue
         secret = _require(deployed[key], "secret", f"integrations.{key}")
-        active = int(_require(secret, "active_slot", f"integrations.{key}.secret"))
+        active = _require(secret, "active_slot", f"integrations.{key}.secret")
         slots = _require(secret, "slots", f"integrations.{key}.secret")
+        window = secret.get("window")
+        if type(active) is not int or not isinstance(slots, list) or (window is not None and type(window) is not int):
+            raise OutputsError(
+                f"stack outputs: integrations.{key}.secret: active_slot and window must be whole numbers and slots "
+                "a list; were the outputs edited by hand?"
+            )
         slot = next((s for s in slots if isinstance(s, dict) and s.get("slot") == active), None)
         if slot is None:
             raise OutputsError(f"stack outputs: integrations.{key}.secret.slots has no slot {active}")

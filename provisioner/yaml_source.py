@@ -54,8 +54,17 @@ class _Builder:
     def __init__(self, doc: YamlDocument) -> None:
         self._doc = doc
         self._scalars = yaml.SafeLoader("")
+        self._seen: set[int] = set()
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self._seen:  # an alias (*name): also stops alias bombs and self-references
+                self._doc.problems.append(
+                    f"{self._doc.path}:{node.start_mark.line + 1}: {format_path(path)}: YAML aliases (*name) are "
+                    "not supported in config. Fix: write the values out"
+                )
+                return None
+            self._seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             first_line: dict[Hashable, int] = {}

@@ -183,3 +183,39 @@ def test_scope_string_formats() -> None:
     assert paragon_scope_string(POWER_BI, scopes, ScopeFormat.BARE) == (
         "Dataset.Read.All Report.Read.All offline_access"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "&x [*x]"),
+            r"integrations\.powerbi\.scopes\[0\]: YAML aliases \(\*name\) are not supported",
+        ),
+        (
+            VALID_CONFIG.replace("paragon:\n", "paragon:\n  base_url: https://admin:hunter2@zeus.example.com\n"),
+            r"paragon\.base_url: base_url must not contain a user name or password",
+        ),
+        (
+            VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "[offline_access]"),
+            r"integrations\.powerbi\.scopes: lists only OpenID scopes",
+        ),
+        (
+            VALID_CONFIG.replace("ab85325d99f7", "ab85325d99f7\\n")
+            .replace("project_id: ", 'project_id: "')
+            .replace("\\n\n", '\\n"\n'),
+            r"paragon\.project_id: project_id must be a GUID",
+        ),
+    ],
+    ids=["alias", "userinfo", "openid-only", "guid-newline"],
+)
+def test_traps_found_by_review(write_config: Writer, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write_config(text))
+
+
+def test_non_utf8_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "dev.yaml"
+    path.write_bytes(VALID_CONFIG.replace("powerbi:", "powerbi: # caf\xe9").encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text\. Fix: save the file as UTF-8"):
+        load_config(path)

@@ -220,7 +220,13 @@ def test_new_secret_shows_as_a_change_and_update_pushes_it(
 
 
 @pytest.mark.parametrize(
-    ("prop", "value"), [("clientId", "99999999-0000-0000-0000-000000000000"), ("scopes", "User.Read")]
+    ("prop", "value"),
+    [
+        ("clientId", "99999999-0000-0000-0000-000000000000"),
+        ("scopes", "User.Read"),
+        # A host change is an update: a replace would create (upsert, same credential ID) and then delete it.
+        ("baseUrl", "https://zeus.useparagon.com/"),
+    ],
 )
 def test_changed_client_id_or_scopes_is_an_update(provider: ParagonCredentialProvider, prop: str, value: str) -> None:
     olds = {**inputs("https://zeus.useparagon.com"), "secretFingerprint": secret_fingerprint(SECRET)}
@@ -233,10 +239,9 @@ def test_changed_client_id_or_scopes_is_an_update(provider: ParagonCredentialPro
     [
         ("projectId", "00000000-0000-0000-0000-000000000001"),
         ("integrationKey", "outlook"),
-        ("baseUrl", "https://zeus.other.example"),
     ],
 )
-def test_changed_project_integration_or_host_is_a_replace(
+def test_changed_project_or_integration_is_a_replace(
     provider: ParagonCredentialProvider, prop: str, value: str
 ) -> None:
     olds = {**inputs("https://zeus.useparagon.com"), "secretFingerprint": secret_fingerprint(SECRET)}

@@ -100,7 +100,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,6}", value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

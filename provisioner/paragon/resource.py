@@ -49,9 +49,9 @@ log = logging.getLogger("provisioner.paragon")
 PROCESS_SESSIONS: Final = SessionCache()
 """Token and integrations cache for the dynamic provider process (see the module docstring)."""
 
-REPLACE_ON: Final = ("projectId", "integrationKey", "baseUrl")
+REPLACE_ON: Final = ("projectId", "integrationKey")
 """Inputs whose change means a different credential in Paragon: replace, not update."""
-UPDATE_ON: Final = ("clientId", "scopes", "credentialName", "activate")
+UPDATE_ON: Final = ("baseUrl", "clientId", "scopes", "credentialName", "activate")
 """Inputs pushed to Paragon in place when they change (plus the secret, by fingerprint)."""
 SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds")
 """Inputs that only change how the provider behaves: recorded in state without calling Paragon."""
@@ -80,8 +80,6 @@ def _is_unknown(value: Any) -> bool:
 class ParagonCredentialProvider(ResourceProvider):
     """CRUD for one integration's OAuth app credential in Paragon. Holds no state of its own."""
 
-    serialize_as_secret_always = False
-
     def configure(self, req: ConfigureRequest) -> None:
         """Read optional secret stack config (``paragonEmail``, ``paragonPassword``, ``paragonAccessToken``).
 
@@ -89,10 +87,15 @@ class ParagonCredentialProvider(ResourceProvider):
         pickled, never in state) and used when the environment has no login.
         """
         values = {key: req.config.get(key) for key in STACK_CONFIG_KEYS.values()}
-        self._stack_login = {k: str(v) for k, v in values.items() if v}
+        self._stack_login = {k: SecretStr(str(v)) for k, v in values.items() if v}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the stack-config login (it exists only in the provider process)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_stack_login"}
 
     def _client(self, props: Mapping[str, Any]) -> ParagonClient:
-        login = login_from(os.environ, getattr(self, "_stack_login", None))
+        stack_login = {k: v.get_secret_value() for k, v in getattr(self, "_stack_login", {}).items()}
+        login = login_from(os.environ, stack_login)
         base_url = base_url_from(str(props["baseUrl"]), os.environ)
         retry = RetryPolicy(total_seconds=float(props.get("retryTimeoutSeconds") or 120.0))
         return ParagonClient(base_url, login, retry=retry, cache=PROCESS_SESSIONS)
@@ -109,7 +112,7 @@ class ParagonCredentialProvider(ResourceProvider):
             "clientSecret",
             "scopes",
         ):
-            if news.get(key) in (None, ""):
+            if _plain(news.get(key)) in (None, ""):
                 failures.append(CheckFailure(key, f"{key} is required"))
         scopes = news.get("scopes")
         if scopes is not None and not _is_unknown(scopes):
