@@ -180,7 +180,10 @@ def gaps(segment: Segment, policy: SecretPolicy, now: datetime) -> list[timedelt
         case "daily":
             raw = [DAY] * segment.count
         case "jitter":
-            raw = [DAY + timedelta(seconds=int(segment.fraction * 86_400 * ((i % 3) + 1) / 3)) for i in range(segment.count)]
+            raw = [
+                DAY + timedelta(seconds=int(segment.fraction * 86_400 * ((i % 3) + 1) / 3))
+                for i in range(segment.count)
+            ]
         case "missed":
             raw = [timedelta(seconds=int(segment.fraction * period.total_seconds()))]
         case "max":
