@@ -96,10 +96,15 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
         active = _require(secret, "active_slot", f"integrations.{key}.secret")
         slots = _require(secret, "slots", f"integrations.{key}.secret")
         window = secret.get("window")
-        if type(active) is not int or not isinstance(slots, list) or (window is not None and type(window) is not int):
+        if (
+            type(active) is not int
+            or not isinstance(slots, list)
+            or not all(isinstance(s, dict) for s in slots)
+            or (window is not None and type(window) is not int)
+        ):
             raise OutputsError(
                 f"stack outputs: integrations.{key}.secret: active_slot and window must be whole numbers and slots "
-                "a list; were the outputs edited by hand?"
+                "a list of objects; were the outputs edited by hand?"
             )
         slot = next((s for s in slots if isinstance(s, dict) and s.get("slot") == active), None)
         if slot is None:
@@ -111,7 +116,7 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
             raise OutputsError(f"stack outputs: integrations.{key}.secret: {err}") from None
         days_left = (end - now).days
         due = rotation_state(integration.secret, now)
-        behind_window = int(secret.get("window", due.window)) != due.window
+        behind_window = window is not None and window != due.window
         behind_generation = any(s.get("generation") != integration.secret.generation for s in slots)
         if end <= now:
             health, reason = Health.EXPIRED, f"the secret Paragon holds expired on {rfc3339(end)}"

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from provisioner.config import SecretPolicy
@@ -224,6 +224,7 @@ def test_simulated_deployment_keeps_paragon_working(
     end = now + SIMULATED
     deployment = Deployment()
     previous = check_run(deployment, policy, now, None, bumped=False)
+    seen: set[str] = set()
     while now < end:
         for segment in plan:
             for index, gap in enumerate(gaps(segment, policy, now)):
@@ -232,7 +233,19 @@ def test_simulated_deployment_keeps_paragon_working(
                 bumped = segment.bump and index == 0
                 if bumped:
                     policy = SecretPolicy.model_validate({**policy.model_dump(), "generation": policy.generation + 1})
+                    seen.add("generation bump")
+                rotated_late = previous.state.window != window_index(policy, now) and (
+                    now - window_start(policy, window_index(policy, now)) > DAY
+                )
                 previous = check_run(deployment, policy, now, previous, bumped=bumped)
+                if now == window_start(policy, previous.state.window):
+                    seen.add("run exactly on a window boundary")
+                if previous.state.window < 0:
+                    seen.add("negative window")
+                if rotated_late:
+                    seen.add("rotation more than a day late")
+    for label in sorted(seen):  # shown by pytest --hypothesis-show-statistics
+        event(label)
 
 
 def check_run(
@@ -263,7 +276,8 @@ def check_run(
         assert lifetime >= grace, f"{secret.key} was created with less than grace_days to live"
     # Converged: exactly what a first deployment at this instant would hold, whatever the history.
     live = {key: secret.end_date for key, secret in deployment.entra.items()}
-    assert live == fresh_secrets(policy, now), f"the run at {rfc3339(now)} did not converge"
+    fresh = {(s.slot, s.window, s.generation): s.end_date for s in result.state.slots}  # = fresh_secrets(...)
+    assert live == fresh, f"the run at {rfc3339(now)} did not converge"
     assert held.key[1] == max(key[1] for key in deployment.entra), "the active secret is the newest"
     if bumped:
         assert len(result.created) == SLOT_COUNT, "a generation bump must replace both slots"
