@@ -23,7 +23,11 @@ OPENID_SCOPE_IDS: Final[dict[str, str]] = {
 }
 """The OpenID Connect scopes: allowed beside any one resource in a single token request (AADSTS28000)."""
 
-GRAPH_USER_READ_ID: Final = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+GRAPH_DELEGATED_SCOPE_IDS: Final[dict[str, str]] = {
+    # Microsoft Graph delegated permission IDs beyond OpenID, from the same reference (entra-facts.md).
+    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+}
+"""Graph permissions recognised by name, so config can say "that is a Graph scope" for non-Graph integrations."""
 
 
 class ScopeFormat(StrEnum):

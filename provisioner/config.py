@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from provisioner.catalog import CATALOG, OPENID_SCOPE_IDS, CatalogEntry, ScopeFormat
+from provisioner.catalog import CATALOG, GRAPH_DELEGATED_SCOPE_IDS, OPENID_SCOPE_IDS, CatalogEntry, ScopeFormat
 from provisioner.errors import ConfigError
 from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
 
@@ -292,7 +292,7 @@ def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]
                     "added where Paragon needs it. Fix: use the name alone"
                 )
                 continue
-            if scope == "User.Read" and not entry.resource_is_graph:
+            if scope in GRAPH_DELEGATED_SCOPE_IDS and not entry.resource_is_graph:
                 problems.append(
                     f"{prefix}{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
                     f"{entry.resource_title} scopes; one sign-in can target only one resource API "

@@ -23,10 +23,11 @@ import pulumi
 import pulumi_azuread as azuread
 
 from provisioner.catalog import MICROSOFT_GRAPH_APP_ID, OPENID_SCOPE_IDS, CatalogEntry
+from provisioner.errors import ProvisionerError
 from provisioner.rotation import RotationState
 
 
-class MissingScopeError(Exception):
+class MissingScopeError(ProvisionerError):
     """The resource API's service principal does not publish a requested delegated scope (deploy time)."""
 
 

@@ -3,6 +3,7 @@
     ProvisionerError                    base: catch this to catch everything below
     ├── ConfigError                     bad config/<stack>.yaml (file, key path, rule, fix); raised before
     │                                   any resource is declared
+    ├── MissingScopeError (entra.py)    at deploy: the resource API's service principal lacks a scope
     └── ParagonError                    anything on the way to Paragon's API
         ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
         ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)

@@ -27,7 +27,7 @@ from provisioner.rotation import rfc3339
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
 SECRET_MARK = "[secret]"
-_UNWRAP_KEYS = frozenset({"__provider"})
+_ENGINE_KEYS = frozenset({"__provider"})
 
 
 def _secret(value: Any) -> dict[str, Any]:
@@ -99,7 +99,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {name: f"(ID of {name}, resolved at deploy)" for name in sorted(names)}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = {k: v for k, v in args.inputs.items() if k not in _UNWRAP_KEYS}
+        inputs = {k: v for k, v in args.inputs.items() if k not in _ENGINE_KEYS}
         self.resources.append(PlannedResource(type=args.typ, name=args.name, inputs=_sorted(inputs)))
         state = dict(inputs)
         if args.typ == "azuread:index/application:Application":

@@ -26,6 +26,25 @@ integrations:
 
 
 @pytest.fixture
+def no_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The fake Paragon speaks plain http: spare every new httpx client the ~35 ms CA-bundle parse (env only)."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca")))
+
+
+@pytest.fixture
+def fresh_provider_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh dynamic provider process: an empty session cache and no PARAGON_* variables."""
+    from provisioner.paragon import resource
+    from provisioner.paragon.client import SessionCache
+    from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD
+
+    monkeypatch.setattr(resource, "PROCESS_SESSIONS", SessionCache())
+    for name in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD, ENV_BASE_URL):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
 def project_dir() -> Path:
     """The repository root (holds Pulumi.yaml and __main__.py)."""
     return PROJECT_DIR

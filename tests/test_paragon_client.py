@@ -87,11 +87,7 @@ class CountingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-@pytest.fixture(autouse=True)
-def no_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The fake speaks plain http: spare every new httpx client the ~35 ms CA-bundle parse (env only)."""
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca")))
+pytestmark = pytest.mark.usefixtures("no_ca_bundle")
 
 
 @pytest.fixture

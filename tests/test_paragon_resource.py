@@ -36,19 +36,7 @@ CREDENTIALS = r"/projects/[^/]+/credentials"
 ONE_CREDENTIAL = r"/projects/[^/]+/credentials/[^/]+"
 
 
-@pytest.fixture(autouse=True)
-def no_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The fake speaks plain http: spare every new httpx client the ~35 ms CA-bundle parse (env only)."""
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca")))
-
-
-@pytest.fixture(autouse=True)
-def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh provider process: an empty session cache and only the login env vars each test sets."""
-    monkeypatch.setattr(provisioner.paragon.resource, "PROCESS_SESSIONS", SessionCache())
-    for name in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD, ENV_BASE_URL):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_ca_bundle", "fresh_provider_process")
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ import pytest
 from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
 from pydantic import SecretStr
 
-import provisioner.paragon.resource
 from provisioner.errors import (
     ParagonAuthError,
     ParagonError,
@@ -30,8 +29,8 @@ from provisioner.errors import (
     ParagonResponseError,
     ParagonServerError,
 )
-from provisioner.paragon.client import ParagonClient, SessionCache
-from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD, login_from
+from provisioner.paragon.client import ParagonClient
+from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD, login_from
 from provisioner.paragon.models import (
     CredentialValues,
     DecryptedCredential,
@@ -109,17 +108,8 @@ def leaks(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.fixture(autouse=True)
-def no_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The fake speaks plain http: spare every new httpx client the ~35 ms CA-bundle parse (env only)."""
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path_factory.mktemp("no-ca")))
-
-
-@pytest.fixture(autouse=True)
-def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(provisioner.paragon.resource, "PROCESS_SESSIONS", SessionCache())
-    for name in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD, ENV_BASE_URL):
-        monkeypatch.delenv(name, raising=False)
+def fresh_process(fresh_provider_process: None, no_ca_bundle: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh provider process logged in with the canary password."""
     monkeypatch.setenv(ENV_EMAIL, EMAIL)
     monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
 

@@ -30,10 +30,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from provisioner.errors import (
     IntegrationNotInProject,
-    ParagonAPIError,
     ParagonAuthError,
     ParagonError,
-    ParagonNotFound,
     ParagonResponseError,
     ParagonTimeout,
     ParagonTransportError,
@@ -478,9 +476,7 @@ class ParagonClient:
 
 
 __all__ = [
-    "ParagonAPIError",
     "ParagonClient",
-    "ParagonNotFound",
     "RetryPolicy",
     "SessionCache",
     "parse_retry_after",

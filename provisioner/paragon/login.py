@@ -68,17 +68,12 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
     Raises:
         ParagonLoginMissing: Neither source has a token nor an email with a password.
     """
-    for source in (env, stack_config or {}):
-        if source is env:
-            token, email, password = (
-                source.get(ENV_ACCESS_TOKEN),
-                source.get(ENV_EMAIL),
-                source.get(ENV_PASSWORD),
-            )
-        else:
-            token = source.get(STACK_CONFIG_KEYS["access_token"])
-            email = source.get(STACK_CONFIG_KEYS["email"])
-            password = source.get(STACK_CONFIG_KEYS["password"])
+    config = stack_config or {}
+    sources = (
+        (env.get(ENV_ACCESS_TOKEN), env.get(ENV_EMAIL), env.get(ENV_PASSWORD)),
+        tuple(config.get(STACK_CONFIG_KEYS[k]) for k in ("access_token", "email", "password")),
+    )
+    for token, email, password in sources:
         if token or (email and password):
             return ParagonLogin(
                 access_token=SecretStr(token) if token else None,

@@ -77,6 +77,17 @@ def _is_unknown(value: Any) -> bool:
     return bool(_plain(value) == rpc.UNKNOWN)
 
 
+def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """Those of ``keys`` whose new value is unknown or differs from state."""
+    return [k for k in keys if _is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
+
+
+def _secret_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """True when the new client secret is unknown or its fingerprint differs from the one in state."""
+    secret = news.get("clientSecret")
+    return _is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret)))
+
+
 class ParagonCredentialProvider(ResourceProvider):
     """CRUD for one integration's OAuth app credential in Paragon. Holds no state of its own."""
 
@@ -128,12 +139,10 @@ class ParagonCredentialProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare state with new inputs, without calling Paragon."""
-        replaces = [k for k in REPLACE_ON if _is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
-        changed = [k for k in UPDATE_ON if _is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
-        secret = news.get("clientSecret")
-        if _is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret))):
+        replaces = _changed(olds, news, REPLACE_ON)
+        changed = _changed(olds, news, UPDATE_ON) + _changed(olds, news, SETTINGS_ONLY)
+        if _secret_changed(olds, news):
             changed.append("clientSecret")
-        changed += [k for k in SETTINGS_ONLY if _plain(olds.get(k)) != _plain(news.get(k))]
         return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=False)
 
     def _push(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -166,9 +175,7 @@ class ParagonCredentialProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Upsert again with the new values; when only provider settings changed, record them without a call."""
-        pushed = [k for k in UPDATE_ON if _plain(olds.get(k)) != _plain(news.get(k))]
-        secret = str(_plain(news.get("clientSecret")))
-        if pushed or olds.get("secretFingerprint") != secret_fingerprint(secret):
+        if _changed(olds, news, UPDATE_ON) or _secret_changed(olds, news):
             return UpdateResult(self._push(news))
         outs = {k: v for k, v in news.items() if k != "clientSecret"}
         outs.update({k: olds.get(k) for k in ("credentialId", "integrationId", "secretFingerprint")})
