@@ -80,7 +80,8 @@ Generated from `provisioner/catalog.py` by `python -m provisioner catalog --form
 this file in sync. Every row is a Paragon integration key usable under `integrations:` in
 `config/<stack>.yaml`. Without `scopes:`, an integration gets the default scopes below (the plan shows them).
 Scope IDs are resolved from the resource API's service principal at deploy time; only the OpenID scopes use
-Microsoft Graph's published IDs.
+Microsoft Graph's published IDs. A tenant that never used a first-party API may have no service principal for
+it yet: create it once with `az ad sp create --id <app ID>`.
 
 """
 

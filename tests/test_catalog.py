@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from provisioner.paragon.client import SessionCache
 from provisioner.paragon.login import ENV_EMAIL, ENV_PASSWORD
 from provisioner.paragon.resource import ParagonCredentialProvider, secret_fingerprint
 from provisioner.plan import Plan, RecordingMocks, _secret, run_plan
+from provisioner.status import Health, assess
 
 Writer = Callable[..., Path]
 runner = CliRunner()
@@ -430,3 +431,17 @@ def test_check_refuses_bad_extra_values(extra: Any, reason: str) -> None:
     props = {"extraValues": extra}
     failures = ParagonCredentialProvider().check({}, props).failures
     assert any(f.property == "extraValues" and reason in f.reason for f in failures)
+
+
+def test_status_judges_a_sharing_integration_by_the_shared_app_policy(project_dir: Path, write_config: Writer) -> None:
+    text = "  outlook:\n    secret: {rotation_days: 30, grace_days: 5}\n  onedrive:\n    app: outlook\n"
+    path = write_config(HEAD + text)
+    outputs = plan_of(project_dir, path).outputs
+    config = load_config(path)
+    reports = {r.integration: r for r in assess(outputs, config, NOW, warn_days=10)}
+    assert reports["onedrive"].health is Health.HEALTHY
+    assert reports["onedrive"].end_date == reports["outlook"].end_date
+    # Judged by onedrive's own (default, 90-day) policy, the 30-day windows in the outputs would look overdue at
+    # once; judged by the shared app's policy they are healthy now and fall overdue together with outlook's.
+    later = {r.integration: r.health for r in assess(outputs, config, NOW + timedelta(days=31), warn_days=1)}
+    assert later == {"outlook": Health.OVERDUE, "onedrive": Health.OVERDUE}
