@@ -81,7 +81,9 @@ this file in sync. Every row is a Paragon integration key usable under `integrat
 `config/<stack>.yaml`. Without `scopes:`, an integration gets the default scopes below (the plan shows them).
 Scope IDs are resolved from the resource API's service principal at deploy time; only the OpenID scopes use
 Microsoft Graph's published IDs. A tenant that never used a first-party API may have no service principal for
-it yet: create it once with `az ad sp create --id <app ID>`.
+it yet: create it once with `az ad sp create --id <app ID>`. "Scope format" is how scopes are written in the
+string pushed to Paragon (`qualified`: `<resource URI>/<name>`; `bare`: the name). Paragon does not document
+which it expects; set `paragon_scope_format` to override, and `pulumi refresh` shows what Paragon holds.
 
 """
 

@@ -25,6 +25,10 @@ Behaviour worth knowing (all modelled on the reference and on how an Express/Nes
   endpoints that need a body answer 400.
 * Then ``Authorization: Bearer <token>`` must name a live token (401 otherwise), then the project must
   exist (404 ``Project not found``).
+* ``PUT .../credentials/oauth`` wants ``provider`` equal to the integration's ``type`` and every ``values``
+  entry a string (extra keys next to clientId/clientSecret/scopes are stored as sent).
+  `MICROSOFT_INTEGRATION_TYPES` lists Paragon's Microsoft integration types; `add_microsoft_integrations`
+  adds one of each.
 * Every response is JSON (``Content-Type: application/json``) unless a :class:`Fault` says otherwise.
   Connections are HTTP/1.1 keep-alive, like the real service behind its load balancer.
 """

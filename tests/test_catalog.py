@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 from paragon_fake import MICROSOFT_INTEGRATION_TYPES, FakeParagon
+from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
 from provisioner.catalog import ALL_AUDIENCES, CATALOG, OUTLOOK, PERSONAL_ACCOUNTS, CatalogEntry
@@ -22,8 +23,9 @@ from provisioner.errors import ConfigError
 from provisioner.paragon import resource
 from provisioner.paragon.client import SessionCache
 from provisioner.paragon.login import ENV_EMAIL, ENV_PASSWORD
+from provisioner.paragon.models import OAuthCredentialUpsert, OAuthCredentialValues
 from provisioner.paragon.resource import ParagonCredentialProvider, secret_fingerprint
-from provisioner.plan import Plan, RecordingMocks, _secret, run_plan
+from provisioner.plan import Plan, RecordingMocks, _secret, plan_json, run_plan
 from provisioner.status import Health, assess
 
 Writer = Callable[..., Path]
@@ -286,7 +288,8 @@ def test_shared_app_is_one_registration_with_the_union_and_one_secret_for_both(
     assert expected <= requested, "the shared app requests both integrations' scopes"
     outlook, onedrive = resources["outlook-paragon"], resources["onedrive-paragon"]
     assert outlook["clientId"] == onedrive["clientId"] == "client-of-outlook-app"
-    assert outlook["clientSecret"] == onedrive["clientSecret"]
+    assert outlook["clientSecret"] == onedrive["clientSecret"] == _secret("value-of-outlook-secret-1")
+    assert "value-of-" not in plan_json(plan), "the shared secret stays secret in the plan and the outputs"
     assert onedrive["scopes"] == "Files.Read offline_access", "each credential keeps its own scopes"
     assert outlook["scopes"] == "Mail.Read Calendars.Read User.Read offline_access"
     assert plan.outputs["integrations"]["onedrive"]["app"] == "outlook"
@@ -445,3 +448,16 @@ def test_status_judges_a_sharing_integration_by_the_shared_app_policy(project_di
     # once; judged by the shared app's policy they are healthy now and fall overdue together with outlook's.
     later = {r.integration: r.health for r in assess(outputs, config, NOW + timedelta(days=31), warn_days=1)}
     assert later == {"outlook": Health.OVERDUE, "onedrive": Health.OVERDUE}
+
+
+def test_upsert_body_merges_extra_values_beside_the_three_and_refuses_reserved_keys() -> None:
+    values = OAuthCredentialValues(
+        client_id="c", client_secret=SecretStr("s"), scopes="x", extra_values={"environment": "production"}
+    )
+    body = OAuthCredentialUpsert(name="n", provider="dynamicsbusinesscentral", integration_id="i", values=values)
+    assert body.wire()["values"] == {"environment": "production", "clientId": "c", "clientSecret": "s", "scopes": "x"}
+    assert "production" in repr(body) and "'s'" not in repr(body), "the secret stays out of reprs"
+    with pytest.raises(ValidationError, match="may not set clientSecret"):
+        OAuthCredentialValues(
+            client_id="c", client_secret=SecretStr("s"), scopes="x", extra_values={"clientSecret": "t"}
+        )
