@@ -106,7 +106,11 @@ that collide with those three and keys that look like secrets (`secret`, `passwo
 
 **Secret extras are a manual step.** The Microsoft Teams bot client secret must not be in YAML and is not
 pushed by the provisioner: enter it in the integration's settings in Paragon's dashboard, and rotate it
-there (the bot is a separate app registration that this stack does not manage).
+there (the bot is a separate app registration that this stack does not manage). Caution: Paragon does not
+document whether its credential upsert keeps `values` it is not sent. If it replaces them, every push (each
+rotation) would drop a value entered by hand; check the dashboard after the first `pulumi up`. Pushing such a
+secret would need it to come from the provider's environment or secret stack config (like the Paragon login),
+never from YAML or plain state; that is not implemented.
 
 ## Sharing one app registration (`app:`)
 
