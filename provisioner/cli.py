@@ -1,7 +1,7 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
 Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
-1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
+1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); catalog; schema.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from provisioner.catalog_report import CatalogFormat, catalog_json, catalog_markdown, print_catalog_table
 from provisioner.config import config_path, json_schema, load_config
 from provisioner.errors import ConfigError
 from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
@@ -236,6 +237,21 @@ def status(
             )
         _stdout().print(table)
     raise typer.Exit(code)
+
+
+@app.command()
+def catalog(
+    output_format: Annotated[
+        CatalogFormat, typer.Option("--format", help="text, json, or markdown (docs/integrations.md).")
+    ] = CatalogFormat.TEXT,
+) -> None:
+    """List the integrations this provisioner knows: resource API, scopes, defaults, audiences, extras."""
+    if output_format is CatalogFormat.JSON:
+        typer.echo(json.dumps(catalog_json(), indent=2))
+    elif output_format is CatalogFormat.MARKDOWN:
+        typer.echo(catalog_markdown(), nl=False)
+    else:
+        print_catalog_table(_stdout())
 
 
 @app.command()

@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from provisioner.catalog import CATALOG, GRAPH_DELEGATED_SCOPE_IDS, OPENID_SCOPE_IDS, CatalogEntry, ScopeFormat
+from provisioner.catalog import (
+    CATALOG,
+    GRAPH_SCOPE_NAMES,
+    OPENID_SCOPE_IDS,
+    PARAGON_RESERVED_VALUES,
+    PERSONAL_ACCOUNTS,
+    CatalogEntry,
+    ScopeFormat,
+)
 from provisioner.errors import ConfigError
 from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
 
@@ -32,6 +40,17 @@ SignInAudience = Literal[
     "AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"
 ]
 PERSONAL_AUDIENCES: Final = frozenset({"AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"})
+
+_VALUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+_SECRET_LOOKING = re.compile(r"secret|password|passwd|pwd|token|credential|private|api_?key|signing", re.IGNORECASE)
+APP_LEVEL_KEYS: Final = (
+    "display_name",
+    "sign_in_audience",
+    "requested_access_token_version",
+    "owners",
+    "secret",
+)
+"""Settings of the app registration itself; an integration sharing another's app (``app:``) sets none."""
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LOOPBACK_NAMES: Final = frozenset({"localhost"})
@@ -119,7 +138,23 @@ class SecretPolicy(_Model):
 class IntegrationConfig(_Model):
     """One Paragon integration and the Entra app registration made for it."""
 
-    scopes: list[str] = Field(min_length=1, description="Delegated permission names on the integration's resource API.")
+    scopes: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Delegated permission names on the integration's resource API; default: the catalog's "
+        "recommended set (python -m provisioner catalog).",
+    )
+    app: str | None = Field(
+        None,
+        min_length=1,
+        description="Share the app registration (and its secret rotation) of another integration on the same "
+        "resource API, by its key; this integration then sets no app-level settings.",
+    )
+    paragon_values: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra non-secret values merged into the Paragon credential's values next to clientId, "
+        "clientSecret and scopes (e.g. a Dynamics organization URL). Paragon does not document their keys.",
+    )
     display_name: str | None = Field(None, min_length=1, max_length=120, description="App registration display name.")
     sign_in_audience: SignInAudience = Field(
         "AzureADMultipleOrgs", description="Who can sign in; Paragon's end users come from their own tenants."
@@ -143,6 +178,24 @@ class IntegrationConfig(_Model):
         for owner in owners:
             check_uuid(owner, "each owner (an object ID)")
         return owners
+
+    @field_validator("paragon_values")
+    @classmethod
+    def _paragon_values_are_plain(cls, values: dict[str, str]) -> dict[str, str]:
+        for key in values:
+            if key.lower() in {k.lower() for k in PARAGON_RESERVED_VALUES}:
+                raise ValueError(
+                    f"key {key!r} is set by the provisioner itself (clientId, clientSecret, scopes). Fix: remove it "
+                    "(use scopes: for scopes)"
+                )
+            if not _VALUE_KEY.fullmatch(key):
+                raise ValueError(f"key {key!r} is not a plain name (letters, digits, _ . -). Fix: rename it")
+            if _SECRET_LOOKING.search(key):
+                raise ValueError(
+                    f"key {key!r} looks like a secret, and secrets never go in YAML. Fix: remove it and enter "
+                    "the value in Paragon's dashboard (see docs/integrations.md)"
+                )
+        return values
 
     @model_validator(mode="after")
     def _token_version_fits_audience(self) -> IntegrationConfig:
@@ -212,6 +265,28 @@ class ProvisionerConfig(_Model):
         """The catalog entry of integration ``key`` (validated to exist at load time)."""
         return CATALOG[key]
 
+    def scopes(self, key: str) -> tuple[str, ...]:
+        """The integration's delegated scope names: its ``scopes:``, or its catalog entry's default set."""
+        configured = self.integrations[key].scopes
+        return tuple(configured) if configured else self.entry(key).default_scopes
+
+    def app_key(self, key: str) -> str:
+        """Key of the integration whose app registration ``key`` uses: its ``app:`` target, else itself."""
+        return self.integrations[key].app or key
+
+    def app_settings(self, key: str) -> IntegrationConfig:
+        """The config holding the app-level settings (audience, secret policy, ...) of ``key``'s app."""
+        return self.integrations[self.app_key(key)]
+
+    def sharers(self, key: str) -> list[str]:
+        """Keys of the other integrations that share ``key``'s app registration, in config order."""
+        return [k for k, i in self.integrations.items() if i.app == key and k != key]
+
+    def app_scopes(self, key: str) -> tuple[str, ...]:
+        """Scopes the app registration of ``key`` (an app owner) requests: its own, then its sharers' (union)."""
+        names = [*self.scopes(key), *(s for other in self.sharers(key) for s in self.scopes(other))]
+        return tuple(dict.fromkeys(names))
+
 
 # --- turning problems into one-line messages ------------------------------------------------------------
 
@@ -256,6 +331,90 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> str:
     return f"{where}: {key}: {message}{shown}. Fix: correct the value (see config/provisioner.schema.json)"
 
 
+def _sharing_and_audience_problems(
+    doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry
+) -> list[str]:
+    """Problems with ``app:`` sharing, sign-in audiences and Paragon extras of one integration."""
+    problems: list[str] = []
+    here: KeyPath = ("integrations", key)
+    integration = config.integrations[key]
+    target = integration.app
+    if target is not None:
+        at_app: KeyPath = (*here, "app")
+        prefix = f"{doc.where(at_app)}: {format_path(at_app)}: "
+        other = config.integrations.get(target)
+        if target == key:
+            problems.append(f"{prefix}an integration cannot share its own app. Fix: remove `app:`")
+            return problems
+        if other is None:
+            hint = _suggest(target, list(config.integrations))
+            problems.append(
+                f"{prefix}{target!r} is not an integration in this file. Fix: use one of "
+                f"{', '.join(k for k in config.integrations if k != key)}{' (' + hint + ')' if hint else ''}"
+            )
+            return problems
+        if other.app is not None:
+            problems.append(
+                f"{prefix}{target!r} itself shares the app of {other.app!r}; sharing does not chain. Fix: write "
+                f"`app: {other.app}`"
+            )
+            return problems
+        target_entry = CATALOG.get(target)
+        if target_entry is not None and target_entry.resource_app_id != entry.resource_app_id:
+            problems.append(
+                f"{prefix}{target!r} requests {target_entry.resource_title} scopes but {key} requests "
+                f"{entry.resource_title} scopes; one app shared by both would need two resource APIs in one sign-in "
+                "(AADSTS28000). Fix: remove `app:` so each has its own app"
+            )
+            return problems
+        for name in APP_LEVEL_KEYS:
+            if name in integration.model_fields_set:
+                at: KeyPath = (*here, name)
+                problems.append(
+                    f"{doc.where(at)}: {format_path(at)}: {key} shares the app of {target!r}, so app-level "
+                    f"settings come from {target!r}. Fix: remove it here (set it on integrations.{target})"
+                )
+    if target is not None and CATALOG.get(target) is None:
+        return problems
+    settings = config.app_settings(key)
+    audience = settings.sign_in_audience
+    owner = config.app_key(key)
+    at_audience: KeyPath = ("integrations", owner, "sign_in_audience")
+    via = "" if owner == key else f" (the audience of {owner}'s app, which {key} shares)"
+    if audience not in entry.sign_in_audiences:
+        problems.append(
+            f"{doc.where(at_audience)}: {format_path(at_audience)}: {entry.title} does not accept sign_in_audience "
+            f"{audience}{via}: {entry.audience_reason}. Fix: use one of {', '.join(sorted(entry.sign_in_audiences))}"
+        )
+    elif audience in PERSONAL_ACCOUNTS:
+        for index, scope in enumerate(config.scopes(key)):
+            if scope in OPENID_SCOPE_IDS or scope not in entry.delegated_scopes:
+                continue
+            if scope not in entry.personal_account_scopes:
+                at_scope: KeyPath = (*here, "scopes", index) if integration.scopes else (*here,)
+                problems.append(
+                    f"{doc.where(at_scope)}: {format_path(at_scope)}: {scope!r} does not work for personal "
+                    f"Microsoft accounts, but sign_in_audience is {audience}{via}. Fix: remove the scope or use "
+                    "AzureADMultipleOrgs"
+                )
+    fmt = integration.paragon_scope_format
+    if fmt is ScopeFormat.QUALIFIED and entry.resource_uri_per_environment:
+        at_fmt: KeyPath = (*here, "paragon_scope_format")
+        problems.append(
+            f"{doc.where(at_fmt)}: {format_path(at_fmt)}: {entry.title}'s resource URI depends on the customer's "
+            f"environment ({entry.resource_uri}), so scopes cannot be qualified here. Fix: remove it (bare)"
+        )
+    secret_extras = {x.name for x in entry.extras if x.secret}
+    for name in integration.paragon_values:
+        if name in secret_extras:
+            at_value: KeyPath = (*here, "paragon_values", name)
+            problems.append(
+                f"{doc.where(at_value)}: {format_path(at_value)}: is a secret and secrets never go in YAML. Fix: "
+                "remove it and enter it in Paragon's dashboard (docs/integrations.md)"
+            )
+    return problems
+
+
 def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]:
     problems: list[str] = []
     for key, integration in config.integrations.items():
@@ -268,6 +427,9 @@ def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]
                 f"{', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}"
             )
             continue
+        problems += _sharing_and_audience_problems(doc, config, key, entry)
+        if integration.scopes is None:
+            continue  # the catalog's default set: valid by construction
         if all(scope in OPENID_SCOPE_IDS for scope in integration.scopes):
             at_scopes: KeyPath = (*here, "scopes")
             problems.append(
@@ -292,7 +454,7 @@ def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]
                     "added where Paragon needs it. Fix: use the name alone"
                 )
                 continue
-            if scope in GRAPH_DELEGATED_SCOPE_IDS and not entry.resource_is_graph:
+            if scope in GRAPH_SCOPE_NAMES and not entry.resource_is_graph:
                 problems.append(
                     f"{prefix}{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
                     f"{entry.resource_title} scopes; one sign-in can target only one resource API "

@@ -57,27 +57,39 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
         now: Evaluation time for the rotation schedule (timezone-aware).
 
     Returns:
-        ``{"integrations": {key: {...}}, "client_secrets": <secret {key: value}>}``.
+        ``{"integrations": {key: {...}}, "client_secrets": <secret {key: value}>}``. Integrations that share
+        an app (``app:``) get that app's client ID, secret and rotation outputs; ``app`` names the owner.
     """
     integrations: dict[str, Any] = {}
     secrets: dict[str, pulumi.Output[str]] = {}
+    apps: dict[str, tuple[AppRegistration, RotationState]] = {}
     for key, integration in config.integrations.items():
+        if integration.app is not None:
+            continue  # shares another integration's app registration (declared below for its owner)
         entry = config.entry(key)
         state = rotation_state(integration.secret, now)
-        scopes = tuple(integration.scopes)
-        app = AppRegistration(
-            key,
-            AppRegistrationArgs(
-                entry=entry,
-                display_name=integration.display_name or f"Paragon {entry.title} ({stack})",
-                sign_in_audience=integration.sign_in_audience,
-                access_token_version=integration.access_token_version,
-                redirect_uri=config.paragon.redirect_uri,
-                scopes=scopes,
-                owners=tuple(integration.owners),
-                rotation=state,
+        titles = [entry.title, *(config.entry(other).title for other in config.sharers(key))]
+        apps[key] = (
+            AppRegistration(
+                key,
+                AppRegistrationArgs(
+                    entry=entry,
+                    display_name=integration.display_name or f"Paragon {' + '.join(titles)} ({stack})",
+                    sign_in_audience=integration.sign_in_audience,
+                    access_token_version=integration.access_token_version,
+                    redirect_uri=config.paragon.redirect_uri,
+                    scopes=config.app_scopes(key),
+                    owners=tuple(integration.owners),
+                    rotation=state,
+                ),
             ),
+            state,
         )
+    for key, integration in config.integrations.items():
+        entry = config.entry(key)
+        owner = config.app_key(key)
+        app, state = apps[owner]
+        scopes = config.scopes(key)
         paragon_scopes = paragon_scope_string(entry, scopes, integration.paragon_scope_format)
         credential = OAuthCredential(
             f"{key}-paragon",
@@ -92,10 +104,12 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                 activate=integration.activate,
                 delete_on_destroy=config.paragon.delete_credentials_on_destroy,
                 retry_timeout_seconds=config.paragon.retry_timeout_seconds,
+                extra_values=dict(integration.paragon_values),
             ),
             opts=pulumi.ResourceOptions(depends_on=[app]),
         )
         integrations[key] = {
+            "app": owner,
             "client_id": app.client_id,
             "tenant_id": app.tenant_id,
             "application_object_id": app.object_id,

@@ -88,7 +88,8 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
     if not isinstance(deployed, dict):
         raise OutputsError("stack outputs: 'integrations' must be an object")
     reports: list[SecretReport] = []
-    for key, integration in config.integrations.items():
+    for key in config.integrations:
+        policy = config.app_settings(key).secret  # a shared app's rotation is its owner's
         if key not in deployed:
             reports.append(SecretReport(key, Health.OVERDUE, None, None, None, None, "not deployed yet: run pulumi up"))
             continue
@@ -115,9 +116,9 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
         except ValueError as err:
             raise OutputsError(f"stack outputs: integrations.{key}.secret: {err}") from None
         days_left = (end - now).days
-        due = rotation_state(integration.secret, now)
+        due = rotation_state(policy, now)
         behind_window = window is not None and window != due.window
-        behind_generation = any(s.get("generation") != integration.secret.generation for s in slots)
+        behind_generation = any(s.get("generation") != policy.generation for s in slots)
         if end <= now:
             health, reason = Health.EXPIRED, f"the secret Paragon holds expired on {rfc3339(end)}"
         elif days_left < warn_days:

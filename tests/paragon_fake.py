@@ -25,6 +25,10 @@ Behaviour worth knowing (all modelled on the reference and on how an Express/Nes
   endpoints that need a body answer 400.
 * Then ``Authorization: Bearer <token>`` must name a live token (401 otherwise), then the project must
   exist (404 ``Project not found``).
+* ``PUT .../credentials/oauth`` wants ``provider`` equal to the integration's ``type`` and every ``values``
+  entry a string (extra keys next to clientId/clientSecret/scopes are stored as sent).
+  `MICROSOFT_INTEGRATION_TYPES` lists Paragon's Microsoft integration types; `add_microsoft_integrations`
+  adds one of each.
 * Every response is JSON (``Content-Type: application/json``) unless a :class:`Fault` says otherwise.
   Connections are HTTP/1.1 keep-alive, like the real service behind its load balancer.
 """
@@ -51,11 +55,26 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["Fault", "FakeParagon", "RecordedRequest"]
+__all__ = ["MICROSOFT_INTEGRATION_TYPES", "Fault", "FakeParagon", "RecordedRequest"]
 
 JSON = Any
 _OAUTH_SCHEME = "oauth_app"
 _PUT_OAUTH_KEYS = frozenset({"name", "provider", "scheme", "integrationId", "values"})
+MICROSOFT_INTEGRATION_TYPES = (
+    # Paragon's Microsoft-family integration types, as listed in paragon-api.md (written out here, not read
+    # from the provisioner's catalog, so a test can compare the two).
+    "powerbi",
+    "outlook",
+    "microsoftTeams",
+    "sharepoint",
+    "onedrive",
+    "onenote",
+    "excel",
+    "microsoftDynamics",
+    "dynamicsbusinesscentral",
+    "dynamicsfinance",
+    "azuredevops",
+)
 
 
 @dataclass
@@ -323,6 +342,10 @@ class FakeParagon:
             }
         return iid
 
+    def add_microsoft_integrations(self, project_id: str) -> dict[str, str]:
+        """Add one integration of every type in `MICROSOFT_INTEGRATION_TYPES`; return ``{type: id}``."""
+        return {type_: self.add_integration(project_id, type_) for type_ in MICROSOFT_INTEGRATION_TYPES}
+
     def integration(self, project_id: str, integration_id: str) -> dict[str, Any] | None:
         """The integration as the API would render it now (a copy), or ``None``."""
         with self._lock:
@@ -524,6 +547,10 @@ class FakeParagon:
             errors.append("integrationId must be a string")
         elif integration_id not in self._projects[project_id]:
             errors.append(f"Integration {integration_id} not found in project")
+        elif body.get("provider") != self._projects[project_id][integration_id]["type"]:
+            errors.append(
+                f"provider must be the integration's type ({self._projects[project_id][integration_id]['type']})"
+            )
         values = body.get("values")
         if not isinstance(values, dict):
             errors.append("values must be an object")
@@ -533,6 +560,7 @@ class FakeParagon:
                     errors.append(f"values.{key} must be a non-empty string")
             if not isinstance(values.get("scopes"), str):
                 errors.append("values.scopes must be a string")
+            errors += [f"values.{k} must be a string" for k, v in values.items() if not isinstance(v, str)]
         if errors:
             return _error(400, errors[0], errors)
 

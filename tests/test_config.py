@@ -42,8 +42,8 @@ def test_loopback_http_is_allowed_for_development(write_config: Writer) -> None:
 
 
 def test_personal_audience_gets_token_version_2(write_config: Writer) -> None:
-    text = VALID_CONFIG + "    sign_in_audience: AzureADandPersonalMicrosoftAccount\n"
-    assert load_config(write_config(text)).integrations["powerbi"].access_token_version == 2
+    text = VALID_CONFIG + "  outlook:\n    sign_in_audience: AzureADandPersonalMicrosoftAccount\n"
+    assert load_config(write_config(text)).integrations["outlook"].access_token_version == 2
 
 
 BAD_CONFIGS = [
@@ -88,8 +88,8 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         VALID_CONFIG.replace("powerbi:", "powerbl:"),
-        r"dev\.yaml:4: integrations\.powerbl: unknown Paragon integration key\. Fix: use one of powerbi "
-        r"\(did you mean 'powerbi'\?\)",
+        r"dev\.yaml:4: integrations\.powerbl: unknown Paragon integration key\. Fix: use one of azuredevops, .*"
+        r"powerbi, sharepoint \(did you mean 'powerbi'\?\)",
         id="unknown-integration",
     ),
     pytest.param(

@@ -26,7 +26,8 @@ SCOPE_IDS = {
         "Dataset.Read.All": "7f33e027-4039-419b-938e-2f8ca153e68e",
         "Report.Read.All": "4ae1bf56-f562-4747-b7bc-2fa0874ed46f",
         "Workspace.Read.All": "b2f1b2fa-f35c-407c-979c-a858a808ba85",
-    }
+    },
+    GRAPH_APP: {"User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d"},
 }
 DEPLOYER = {"clientId": "deployer-client", "objectId": "11111111-2222-3333-4444-555555555555", "tenantId": "tenant-1"}
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -160,8 +161,10 @@ def test_same_window_gives_identical_inputs(project_dir: Path) -> None:
 
 
 def test_personal_audience_sets_access_token_version(project_dir: Path, write_config: Callable[[str], Path]) -> None:
-    path = write_config(VALID_CONFIG + "    sign_in_audience: AzureADandPersonalMicrosoftAccount\n")
-    app = one(run(project_dir, config_file=path), "application:Application")
+    text = (
+        VALID_CONFIG + "  outlook:\n    scopes: [User.Read]\n    sign_in_audience: AzureADandPersonalMicrosoftAccount\n"
+    )
+    app = one(run(project_dir, config_file=write_config(text)), "application:Application", "outlook-app")
     assert app.inputs["signInAudience"] == "AzureADandPersonalMicrosoftAccount"
     assert app.inputs["api"] == {"requestedAccessTokenVersion": 2}
 

@@ -19,7 +19,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -420,6 +420,7 @@ class ParagonClient:
         client_id: str,
         client_secret: SecretStr,
         scopes: str,
+        extra_values: Mapping[str, str] | None = None,
     ) -> Credential:
         """Create or update the integration's OAuth app credential (``PUT .../credentials/oauth``).
 
@@ -430,6 +431,8 @@ class ParagonClient:
             client_id: Application (client) ID.
             client_secret: The client secret value.
             scopes: ONE string, scopes separated by single spaces.
+            extra_values: Non-secret values merged into ``values`` next to the three above (an integration's
+                extra settings, e.g. a Dynamics organization URL); they may not use those three keys.
 
         Returns:
             The stored credential (its ``id`` identifies it for reads and deletes).
@@ -438,7 +441,9 @@ class ParagonClient:
             name=name,
             provider=integration.type,
             integration_id=integration.id,
-            values=OAuthCredentialValues(client_id=client_id, client_secret=client_secret, scopes=scopes),
+            values=OAuthCredentialValues(
+                client_id=client_id, client_secret=client_secret, scopes=scopes, extra_values=dict(extra_values or {})
+            ),
         )
         path = f"/projects/{project_id}/credentials/oauth"
         # Idempotent upsert: a retried PUT with the same body leaves the same state, so retrying is safe.

@@ -6,7 +6,9 @@ are strict. The secret in a decrypted credential is a `SecretStr`, so it never s
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+_VALUES_SET_BY_US = frozenset({"clientId", "clientSecret", "scopes"})
 
 
 class _Response(BaseModel):
@@ -57,12 +59,25 @@ class DecryptedCredential(_Response):
 
 
 class OAuthCredentialValues(BaseModel):
-    """``values`` of the upsert body: client ID, client secret, scopes as ONE space-separated string."""
+    """``values`` of the upsert body: client ID, client secret, scopes as ONE space-separated string.
+
+    ``extra_values`` (non-secret strings, e.g. a Dynamics organization URL) are sent as further keys of
+    ``values``, next to the three; Paragon does not document them.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     client_id: str = Field(alias="clientId", min_length=1)
     client_secret: SecretStr = Field(alias="clientSecret")
     scopes: str
+    extra_values: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("extra_values")
+    @classmethod
+    def _no_reserved_keys(cls, extra: dict[str, str]) -> dict[str, str]:
+        clash = sorted(set(extra) & _VALUES_SET_BY_US)
+        if clash:
+            raise ValueError(f"extra values may not set {', '.join(clash)}")
+        return extra
 
 
 class OAuthCredentialUpsert(BaseModel):
@@ -78,5 +93,6 @@ class OAuthCredentialUpsert(BaseModel):
     def wire(self) -> dict[str, object]:
         """The JSON body, secret revealed: build it at the last moment and never log it."""
         body = self.model_dump(by_alias=True)
+        body["values"] = {**self.values.extra_values, **body["values"]}
         body["values"]["clientSecret"] = self.values.client_secret.get_secret_value()
         return body

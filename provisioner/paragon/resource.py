@@ -2,8 +2,9 @@
 
 Inputs (wire names): ``projectId``, ``integrationKey``, ``baseUrl``, ``credentialName``, ``clientId``,
 ``clientSecret`` (a Pulumi secret), ``scopes`` (ONE space-separated string), ``activate``,
-``deleteOnDestroy``, ``retryTimeoutSeconds``. Outputs add ``credentialId``, ``integrationId`` and
-``secretFingerprint``; the secret itself is never an output.
+``deleteOnDestroy``, ``retryTimeoutSeconds``, and ``extraValues`` (only when non-empty: non-secret strings
+merged into the credential's ``values`` next to clientId/clientSecret/scopes). Outputs add ``credentialId``,
+``integrationId`` and ``secretFingerprint``; the secret itself is never an output.
 
 The provider object is pickled into state and run in Pulumi's dynamic provider process, so it holds no
 client, token or login: each method builds a `ParagonClient` from the environment at call time
@@ -22,7 +23,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pulumi
@@ -40,6 +41,7 @@ from pulumi.dynamic import (
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
+from provisioner.catalog import PARAGON_RESERVED_VALUES
 from provisioner.config import check_https_url
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
@@ -51,7 +53,7 @@ PROCESS_SESSIONS: Final = SessionCache()
 
 REPLACE_ON: Final = ("projectId", "integrationKey")
 """Inputs whose change means a different credential in Paragon: replace, not update."""
-UPDATE_ON: Final = ("baseUrl", "clientId", "scopes", "credentialName", "activate")
+UPDATE_ON: Final = ("baseUrl", "clientId", "scopes", "credentialName", "activate", "extraValues")
 """Inputs pushed to Paragon in place when they change (plus the secret, by fingerprint)."""
 SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds")
 """Inputs that only change how the provider behaves: recorded in state without calling Paragon."""
@@ -75,6 +77,18 @@ def _plain(value: Any) -> Any:
 
 def _is_unknown(value: Any) -> bool:
     return bool(_plain(value) == rpc.UNKNOWN)
+
+
+def extra_values_problem(value: Any) -> str | None:
+    """Why ``extraValues`` is unusable (not a map of text to text, or a reserved key), or None when fine."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return "extraValues must map names to strings"
+    clash = sorted(set(value) & PARAGON_RESERVED_VALUES)
+    return f"extraValues may not set {', '.join(clash)} (set by the provisioner)" if clash else None
+
+
+def _extra_values(props: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (_plain(props.get("extraValues")) or {}).items()}
 
 
 def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -129,6 +143,11 @@ class ParagonCredentialProvider(ResourceProvider):
         if scopes is not None and not _is_unknown(scopes):
             if not isinstance(_plain(scopes), str) or "  " in _plain(scopes):
                 failures.append(CheckFailure("scopes", "scopes must be one string with single spaces"))
+        extra = news.get("extraValues")
+        if extra is not None and not _is_unknown(extra):
+            problem = extra_values_problem(_plain(extra))
+            if problem:
+                failures.append(CheckFailure("extraValues", problem))
         base_url = news.get("baseUrl")
         if isinstance(base_url, str) and not _is_unknown(base_url):
             try:
@@ -157,6 +176,7 @@ class ParagonCredentialProvider(ResourceProvider):
                 client_id=str(props["clientId"]),
                 client_secret=SecretStr(secret),
                 scopes=str(props["scopes"]),
+                extra_values=_extra_values(props),
             )
             if props.get("activate") and integration.is_active is not True:
                 client.set_integration_active(project_id, integration.id, True)
@@ -194,6 +214,9 @@ class ParagonCredentialProvider(ResourceProvider):
             return ReadResult(None, {})
         outs = dict(props)
         secret = current.values.client_secret
+        held = current.values.model_extra or {}
+        if props.get("extraValues"):
+            outs["extraValues"] = {k: held[k] for k in _extra_values(props) if isinstance(held.get(k), str)}
         outs.update(
             credentialId=current.id,
             clientId=current.values.client_id,
@@ -227,6 +250,8 @@ class OAuthCredentialArgs:
         activate: Also mark the integration active.
         delete_on_destroy: Delete the credential from Paragon on ``pulumi destroy``.
         retry_timeout_seconds: Retry budget per Paragon call, in seconds.
+        extra_values: Non-secret values merged into the credential's ``values`` (Paragon does not document
+            their keys; see docs/integrations.md). Sent only when non-empty.
     """
 
     project_id: str
@@ -239,6 +264,7 @@ class OAuthCredentialArgs:
     activate: bool = False
     delete_on_destroy: bool = False
     retry_timeout_seconds: float = 120.0
+    extra_values: Mapping[str, str] = field(default_factory=dict)
 
 
 class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
@@ -270,4 +296,6 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
             "integrationId": None,
             "secretFingerprint": None,
         }
+        if args.extra_values:
+            props["extraValues"] = dict(args.extra_values)
         super().__init__(ParagonCredentialProvider(), name, props, opts)
