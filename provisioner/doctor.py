@@ -536,7 +536,8 @@ def _stack_config_login(deps: DoctorDeps, options: DoctorOptions, facts: _Facts)
             continue
         if done.returncode == 0 and done.stdout.strip():
             values[key] = done.stdout.rstrip("\n")
-            facts.secrets.append(values[key])
+            if key != STACK_CONFIG_KEYS["email"]:
+                facts.secrets.append(values[key])
     return values
 
 
