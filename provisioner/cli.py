@@ -1,7 +1,8 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
 Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
-1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
+1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0
+nothing failed, 1 a check failed); schema.
 """
 
 from __future__ import annotations

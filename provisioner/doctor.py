@@ -561,21 +561,28 @@ def check_paragon_login_source(deps: DoctorDeps, options: DoctorOptions, facts: 
         facts.paragon_url = base_url_from(facts.config.paragon.base_url, env)
     except ConfigError as err:
         return [*rows, CheckResult(name, Status.FAILED, str(err), f"use an https:// {ENV_BASE_URL}")]
-    stack_login = {} if options.offline else _stack_config_login(deps, options, facts)
+    where = "the environment"
     try:
-        facts.login = login_from(env, stack_login)
-    except ParagonLoginMissing as err:
-        return [
-            *rows,
-            CheckResult(name, Status.FAILED, str(err), f"set {ENV_ACCESS_TOKEN}, or {ENV_EMAIL} + {ENV_PASSWORD}"),
-        ]
+        facts.login = login_from(env)
+    except ParagonLoginMissing:
+        # Like the provider: secret stack config only when the environment has no login (read, never shown).
+        stack_login = {} if options.offline else _stack_config_login(deps, options, facts)
+        where = "secret stack config"
+        try:
+            facts.login = login_from(env, stack_login)
+        except ParagonLoginMissing as err:
+            return [
+                *rows,
+                CheckResult(
+                    name,
+                    Status.FAILED,
+                    str(err),
+                    f"or keep it in secret stack config: pulumi config set --secret {STACK_CONFIG_KEYS['email']} "
+                    f"… and {STACK_CONFIG_KEYS['password']} … (README, Real use, step 3)",
+                ),
+            ]
     facts.secrets += facts.login.secrets()
     how = "an access token" if facts.login.access_token is not None else f"email {facts.login.email}"
-    where = (
-        "secret stack config"
-        if stack_login and not any(env.get(n) for n in (ENV_ACCESS_TOKEN, ENV_EMAIL))
-        else "the environment"
-    )
     return [*rows, CheckResult(name, Status.OK, f"{how} from {where}; API at {facts.paragon_url}")]
 
 
@@ -679,7 +686,10 @@ def check_paragon_project(deps: DoctorDeps, options: DoctorOptions, facts: _Fact
                 ),
             ]
         except ParagonError as err:
-            return [CheckResult(names[0], Status.FAILED, str(err), "retry later, or check the base URL")]
+            return [
+                CheckResult(names[0], Status.FAILED, str(err), "retry later, or check paragon.base_url"),
+                CheckResult(names[1], Status.SKIPPED, "Paragon did not answer the integrations list"),
+            ]
         rows = [
             CheckResult(names[0], Status.OK, "login accepted"),
             CheckResult(names[1], Status.OK, f"project {project} has {len(integrations)} integration(s)"),

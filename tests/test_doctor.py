@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from paragon_fake import FakeParagon  # tests/ has no __init__.py: pytest puts it on sys.path
+from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -516,6 +516,15 @@ def test_integration_not_added_names_the_dashboard_path(healthy: FakeTools, monk
     assert "paragon-credential:powerbi" not in rows
 
 
+def test_a_paragon_outage_is_a_failed_row_after_a_bounded_retry(healthy: FakeTools, paragon: FakeParagon) -> None:
+    paragon.script("GET", f"/projects/{PROJECT_ID}/integrations", Fault(503), Fault(503), Fault(503))
+    rows = doctor()
+    assert rows["paragon-login"].status is Status.FAILED
+    assert "answered 503" in rows["paragon-login"].detail
+    assert rows["paragon-project"].status is Status.SKIPPED
+    assert paragon.count("GET", f"/projects/{PROJECT_ID}/integrations") == 2  # doctor tries twice, not six times
+
+
 def _existing_credential(paragon: FakeParagon) -> str:
     login = ParagonLogin(email=EMAIL, password=SecretStr(PASSWORD))
     with ParagonClient(paragon.url, login) as client:
@@ -755,6 +764,15 @@ def test_canaries_never_appear(tools: FakeTools, paragon: FakeParagon, monkeypat
         result = CliRunner().invoke(app, ["doctor", "--format", fmt])
         for canary in [*CANARIES.values(), stack_secret]:
             assert canary not in result.output
+
+
+def test_stack_config_login_is_not_read_when_the_environment_has_one(healthy: FakeTools) -> None:
+    Path("config/Pulumi.dev.yaml").write_text(
+        "encryptionsalt: v1:abc\nconfig:\n  paragon-provisioner:paragonPassword:\n    secure: v1:BBB\n", "utf-8"
+    )
+    rows = doctor()
+    assert rows["paragon-login-source"].detail.startswith(f"email {EMAIL} from the environment")
+    assert not [argv for argv in healthy.calls("pulumi") if argv[:1] == ["config"]]
 
 
 # --- command line ------------------------------------------------------------------------------------
