@@ -1,7 +1,8 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
 Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
-1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); catalog; schema.
+1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0
+nothing failed, 1 a check failed); catalog; schema.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from rich.table import Table
 
 from provisioner.catalog_report import CatalogFormat, catalog_json, catalog_markdown, print_catalog_table
 from provisioner.config import config_path, json_schema, load_config
+from provisioner.doctor import (
+    DoctorDeps,
+    DoctorOptions,
+    doctor_exit_code,
+    render_doctor,
+    resolve_doctor_config_path,
+    run_doctor,
+)
 from provisioner.errors import ConfigError
 from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
 from provisioner.rotation import parse_rfc3339, rfc3339
@@ -252,6 +261,28 @@ def catalog(
         typer.echo(catalog_markdown(), nl=False)
     else:
         print_catalog_table(_stdout())
+
+
+@app.command()
+def doctor(
+    stack: Annotated[str | None, typer.Option(help="Stack name; reads config/<stack>.yaml (default dev).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Config file to check instead of config/<stack>.yaml.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    offline: Annotated[bool, typer.Option(help="Skip the checks that need the network.")] = False,
+    outputs: Annotated[
+        Path | None, typer.Option(help="JSON of `pulumi stack output --json` instead of the CLI.")
+    ] = None,
+) -> None:
+    """Read-only preflight before `pulumi up`: one row per check. Exit 0 when nothing failed, 1 otherwise."""
+    name, path = resolve_doctor_config_path(stack, config, os.environ)
+    _check_stack(name)
+    options = DoctorOptions(stack=name, config_file=path, offline=offline, outputs_file=outputs)
+    rows = run_doctor(options, DoctorDeps(env=os.environ))
+    if output_format is OutputFormat.JSON:
+        typer.echo(json.dumps([r.to_json() for r in rows], indent=2))
+    else:
+        render_doctor(rows, _stdout())
+    raise typer.Exit(doctor_exit_code(rows))
 
 
 @app.command()
