@@ -81,7 +81,8 @@ def resolve_scope_ids(
     """
     missing = [n for n in names if n not in published]
     if missing:
-        close = sorted({c for n in missing for c in difflib.get_close_matches(n, list(published), n=3)})
+        others = [p for p in published if p not in names]
+        close = sorted({c for n in missing for c in difflib.get_close_matches(n, others, n=3)})
         hint = f"use a published name (closest: {', '.join(close)})" if close else "use a name it publishes"
         where = f"integrations.{integration}.scopes: " if integration else ""
         raise MissingScopeError(
