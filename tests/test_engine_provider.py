@@ -259,6 +259,7 @@ def test_a_failed_login_is_reported_and_not_cached(engine: Engine, fake: FakePar
     state = engine.up(NAME, inputs())
 
     assert "ParagonAuthError" in caught.value.details and "/auth/login/email answered 403" in caught.value.details
+    assert PASSWORD not in caught.value.details and SECRET not in caught.value.details
     assert state.id and counts(fake) == (2, 1, 1), "the next call logs in afresh"
 
 
