@@ -16,6 +16,7 @@ Argument names follow pulumi-azuread v6 (``web.redirect_uris``, ``required_resou
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -27,8 +28,13 @@ from provisioner.errors import ProvisionerError
 from provisioner.rotation import RotationState
 
 
-class MissingScopeError(ProvisionerError):
-    """The resource API's service principal does not publish a requested delegated scope (deploy time)."""
+class MissingScopeError(ProvisionerError, pulumi.RunError):
+    """The resource API's service principal does not publish a requested delegated scope (deploy time).
+
+    Raised inside an ``.apply`` during ``pulumi preview``/``up``. It is also a `pulumi.RunError`, so Pulumi's
+    Python language host reports it as its one-line message (``pulumi.log.error(str(err))``) instead of
+    "Program failed with an unhandled exception" and a stack trace (``pulumi-language-python-exec``).
+    """
 
 
 @dataclass(frozen=True)
@@ -57,17 +63,31 @@ class AppRegistrationArgs:
     owners: tuple[str, ...] = field(default_factory=tuple)
 
 
-def resolve_scope_ids(names: tuple[str, ...], published: Mapping[str, str], resource: str) -> list[str]:
+def resolve_scope_ids(
+    names: tuple[str, ...], published: Mapping[str, str], resource: str, integration: str = ""
+) -> list[str]:
     """Map delegated scope names to IDs using the service principal's ``oauth2_permission_scope_ids``.
 
+    Args:
+        names: Delegated scope names.
+        published: Name → scope ID, as the service principal publishes them.
+        resource: Human name of the resource API (for the message).
+        integration: The integration key, so the message names ``integrations.<key>.scopes``.
+
     Raises:
-        MissingScopeError: A name is not published by the resource API's service principal.
+        MissingScopeError: A name is not published by the resource API's service principal. One line:
+            ``integrations.<key>.scopes: <resource>'s service principal does not publish delegated scope(s)
+            <names> in this tenant. Fix: ...`` (closest published names when there are any).
     """
     missing = [n for n in names if n not in published]
     if missing:
+        others = [p for p in published if p not in names]
+        close = sorted({c for n in missing for c in difflib.get_close_matches(n, others, n=3)})
+        hint = f"use a published name (closest: {', '.join(close)})" if close else "use a name it publishes"
+        where = f"integrations.{integration}.scopes: " if integration else ""
         raise MissingScopeError(
-            f"{resource}'s service principal does not publish delegated scope(s) {', '.join(missing)}; "
-            f"it publishes: {', '.join(sorted(published)) or 'none'}"
+            f"{where}{resource}'s service principal does not publish delegated scope(s) {', '.join(missing)} "
+            f"in this tenant ({len(published)} published). Fix: {hint}, or remove the scope from the config"
         )
     return [published[n] for n in names]
 
@@ -78,7 +98,7 @@ def required_resource_accesses(
     """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes."""
     openid = list(dict.fromkeys([s for s in scopes if s in OPENID_SCOPE_IDS] + list(entry.openid_scopes)))
     resource_names = tuple(s for s in scopes if s not in OPENID_SCOPE_IDS)
-    resource_ids = resolve_scope_ids(resource_names, published, entry.resource_title)
+    resource_ids = resolve_scope_ids(resource_names, published, entry.resource_title, entry.key)
     graph_ids = [OPENID_SCOPE_IDS[s] for s in openid]
     blocks: list[tuple[str, list[str]]] = []
     if entry.resource_is_graph:

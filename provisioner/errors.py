@@ -4,6 +4,8 @@
     ├── ConfigError                     bad config/<stack>.yaml (file, key path, rule, fix); raised before
     │                                   any resource is declared
     ├── MissingScopeError (entra.py)    at deploy: the resource API's service principal lacks a scope
+    │                                   (also a pulumi.RunError: one line in `pulumi up`, no traceback)
+    ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
     └── ParagonError                    anything on the way to Paragon's API
         ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
         ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)

@@ -8,6 +8,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
-.venv/bin/mypy provisioner
+# The whole project dir, exactly as Pulumi's language host runs it before every preview (typechecker: mypy).
+.venv/bin/mypy --exclude .venv .
 .venv/bin/python -m provisioner schema --check
 exec .venv/bin/python -m pytest

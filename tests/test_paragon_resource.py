@@ -335,7 +335,7 @@ def test_read_finds_a_credential_recreated_outside_pulumi(
     assert read.id == recreated["id"] and read.outs is not None
     assert read.outs["credentialId"] == recreated["id"]
     assert read.outs["clientId"] == "aaaaaaaa-0000-0000-0000-000000000000"
-    assert provider.diff(read.id, read.outs, inputs(fake.url)).changes is True
+    assert provider.diff(recreated["id"], read.outs, inputs(fake.url)).changes is True
 
 
 # --- delete --------------------------------------------------------------------------------------------

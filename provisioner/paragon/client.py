@@ -63,6 +63,8 @@ TOKEN_REJECTED_HINT: Final = (
     "PARAGON_EMAIL and PARAGON_PASSWORD so the provisioner can log in again"
 )
 _M = TypeVar("_M", bound=BaseModel)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 
 
@@ -110,17 +112,26 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 
 class SessionCache:
-    """Tokens and integrations lists shared by the clients of one process.
+    """Tokens and integrations lists shared by the clients of one process, fetched single-flight.
 
-    Keyed by base URL and login identity, so K changed integrations of one project in one ``pulumi up``
-    cost one login and one integrations list. Thread-safe; holds no secret other than the access token,
-    which never leaves memory.
+    Keyed by base URL and login identity (and project, for lists), so K changed integrations of one project
+    in one ``pulumi up`` cost one login and one integrations list, however the calls interleave: Pulumi's
+    dynamic provider process serves several gRPC calls at once (4 workers), and the engine creates
+    independent resources in parallel.
+
+    Single flight (`token_or_fetch`, `integrations_or_fetch`): the first caller for a key that is not cached
+    becomes the leader and fetches; callers arriving while it fetches wait for that one result (at most
+    ``wait_seconds``, then `ParagonTimeout`). If the leader's fetch fails, nothing is cached (the cache is
+    never poisoned): the callers that were waiting for that fetch get the leader's exception, and the next
+    caller after it starts a fresh fetch. Thread-safe; holds no secret other than the access token, which
+    never leaves memory.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str], str] = {}
         self._integrations: dict[tuple[str, str, str], list[Integration]] = {}
+        self._flights: dict[tuple[str, ...], _Flight] = {}
 
     def token(self, key: tuple[str, str]) -> str | None:
         """The cached token for (base URL, identity), if any."""
@@ -144,6 +155,74 @@ class SessionCache:
         """Remember a project's integrations list."""
         with self._lock:
             self._integrations[key] = items
+
+    def token_or_fetch(self, key: tuple[str, str], fetch: Callable[[], str], wait_seconds: float) -> str:
+        """The cached token for (base URL, identity), or the result of one ``fetch`` shared by concurrent callers.
+
+        Args:
+            key: (base URL, login identity).
+            fetch: Obtains the token (a login call); runs in the leader's thread only.
+            wait_seconds: Longest wait for another caller's fetch, in seconds.
+
+        Raises:
+            ParagonTimeout: Another caller's fetch took longer than ``wait_seconds``.
+            Exception: Whatever the leader's ``fetch`` raised, for the callers that waited for it.
+        """
+        return self._single_flight(("token", *key), self._tokens, key, fetch, wait_seconds)
+
+    def integrations_or_fetch(
+        self, key: tuple[str, str, str], fetch: Callable[[], list[Integration]], wait_seconds: float
+    ) -> list[Integration]:
+        """The cached integrations of (base URL, identity, project), or one shared ``fetch`` (see `token_or_fetch`)."""
+        return self._single_flight(("integrations", *key), self._integrations, key, fetch, wait_seconds)
+
+    def _single_flight(
+        self,
+        flight_key: tuple[str, ...],
+        store: dict[_K, _V],
+        key: _K,
+        fetch: Callable[[], _V],
+        wait_seconds: float,
+    ) -> _V:
+        with self._lock:
+            if key in store:
+                return store[key]
+            flight = self._flights.get(flight_key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[flight_key] = _Flight()
+        if not leader:
+            if not flight.done.wait(wait_seconds):
+                raise ParagonTimeout(
+                    f"waited {wait_seconds:.0f} s for a concurrent Paragon {flight_key[0]} request that did not finish"
+                )
+            with self._lock:
+                if key in store:
+                    return store[key]
+            if flight.error is not None:
+                raise flight.error
+            return self._single_flight(flight_key, store, key, fetch, wait_seconds)  # forgotten since: fetch anew
+        try:
+            value = fetch()
+        except BaseException as err:
+            flight.error = err
+            raise
+        else:
+            with self._lock:
+                store[key] = value
+            return value
+        finally:
+            with self._lock:
+                self._flights.pop(flight_key, None)
+            flight.done.set()
+
+
+@dataclass
+class _Flight:
+    """One fetch in progress: followers wait on ``done``; ``error`` is the leader's failure, if any."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
 
 def _server_message(response: httpx.Response, redact: list[str]) -> str:
@@ -203,6 +282,7 @@ class ParagonClient:
             base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False
         )
         self._retry = retry or RetryPolicy()
+        self._timeout = timeout
         self._cache = cache or SessionCache()
 
     def __repr__(self) -> str:
@@ -228,15 +308,15 @@ class ParagonClient:
         return (self.base_url, self._login.identity)
 
     def _token(self) -> str:
-        cached = self._cache.token(self._token_key)
-        if cached:
-            return cached
-        if self._login.access_token is not None:
-            token = self._login.access_token.get_secret_value()
-        else:
-            token = self._log_in()
-        self._cache.store_token(self._token_key, token)
-        return token
+        """The process's token for this host and login: cached, or one login shared by concurrent callers."""
+        if self._login.access_token is not None and self._cache.token(self._token_key) is None:
+            self._cache.store_token(self._token_key, self._login.access_token.get_secret_value())
+        return self._cache.token_or_fetch(self._token_key, self._log_in, self._flight_wait)
+
+    @property
+    def _flight_wait(self) -> float:
+        """Longest wait for another caller's login or list, in seconds: its retry budget plus one read timeout."""
+        return self._retry.total_seconds + (self._timeout.read or 30.0)
 
     def _log_in(self) -> str:
         """``POST /auth/login/email`` → the access token. Raises ParagonAuthError when refused."""
@@ -381,13 +461,16 @@ class ParagonClient:
             ParagonResponseError: Neither known list shape.
         """
         key = (self.base_url, self._login.identity, project_id)
-        cached = None if refresh else self._cache.integrations(key)
-        if cached is not None:
-            return cached
         endpoint = f"GET /projects/{project_id}/integrations"
-        items = [self._parse(Integration, item, endpoint) for item in self._pages(project_id)]
-        self._cache.store_integrations(key, items)
-        return items
+
+        def fetch() -> list[Integration]:
+            return [self._parse(Integration, item, endpoint) for item in self._pages(project_id)]
+
+        if refresh:
+            items = fetch()
+            self._cache.store_integrations(key, items)
+            return items
+        return self._cache.integrations_or_fetch(key, fetch, self._flight_wait)
 
     def find_integration(self, project_id: str, integration_key: str) -> Integration:
         """The built-in integration ``integration_key`` (e.g. ``powerbi``) of the project.

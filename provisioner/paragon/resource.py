@@ -12,9 +12,24 @@ client, token or login: each method builds a `ParagonClient` from the environmen
 integrations-list cache the call budget needs (1 login + 1 list + K PUTs for K changed integrations); it is
 created in the provider process and never pickled.
 
-``diff`` is local (no Paragon call): a changed secret is detected by comparing a SHA-256 fingerprint of the
-new value with the one in state. ``read`` (``pulumi refresh``) fetches what Paragon holds, so drift in client
-ID, scopes or secret, or a deleted credential, shows in the next preview and is restored by ``pulumi up``.
+``check`` and ``diff`` are local (no Paragon call, ever). During preview, inputs not known yet arrive as
+`pulumi.output.Unknown` (the SDK's provider server decodes with unknowns kept) or as the engine's
+``rpc.UNKNOWN`` string; `is_unknown` recognises both, ``check`` lets them through, and ``diff`` reports an
+unknown secret or client ID as an update and an unknown project or integration key as a replace. A changed
+secret is detected by comparing a SHA-256 fingerprint of the new value with the one in state. ``read``
+(``pulumi refresh``) fetches what Paragon holds, so drift in client ID, scopes or secret, or a deleted
+credential, shows in the next preview and is restored by ``pulumi up``.
+
+Replacements delete first. Paragon keeps one OAuth credential per integration and the create is an upsert,
+so a create-before-delete replacement would upsert the same credential (same ID) and then, with
+``deleteOnDestroy``, delete it: Paragon would end with no credential while state says it has one. So
+`OAuthCredential` sets ``delete_before_replace`` and ``diff`` answers ``deleteBeforeReplace``, which also
+covers replacements the engine starts itself (``pulumi up --replace``/``--target-replace``). A renamed or
+re-parented resource without an alias is a create plus a delete of another URN, not a replacement: give it
+an ``aliases`` option.
+
+Secrets: ``clientSecret`` is a resource input, so Pulumi stores it in state encrypted as a Pulumi secret; the
+outputs this provider returns never hold it, only ``secretFingerprint``.
 """
 
 from __future__ import annotations
@@ -38,11 +53,13 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
 from provisioner.catalog import PARAGON_RESERVED_VALUES
 from provisioner.config import check_https_url
+from provisioner.errors import ProvisionerError
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
 
@@ -68,6 +85,18 @@ def secret_fingerprint(secret: str) -> str:
     return "sha256:" + hashlib.sha256(_FINGERPRINT_DOMAIN + secret.encode()).hexdigest()
 
 
+IMPORT_NOT_SUPPORTED: Final = (
+    "`pulumi import` does not apply to this dynamic resource: the engine calls Read with no inputs, so the "
+    "provider cannot know the Paragon project, host or integration. Declare the integration in "
+    "config/<stack>.yaml and run `pulumi up`: the idempotent upsert adopts the existing Paragon credential"
+)
+"""The one-line error of a Read without inputs (``pulumi import``, or ``import_`` in resource options)."""
+
+
+class ImportNotSupported(ProvisionerError):
+    """Read was called without the resource's inputs (an import); see `IMPORT_NOT_SUPPORTED`."""
+
+
 def _plain(value: Any) -> Any:
     """Unwrap a value that arrives in Pulumi's secret wire form; pass others through."""
     if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
@@ -75,8 +104,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _is_unknown(value: Any) -> bool:
-    return bool(_plain(value) == rpc.UNKNOWN)
+def is_unknown(value: Any) -> bool:
+    """True for a value not known yet during preview, in any form the provider process can see it.
+
+    The SDK's provider server (``pulumi/dynamic/__main__.py``) decodes Check and Diff inputs with unknowns
+    kept, as `pulumi.output.Unknown` instances; the engine's wire sentinel is the string `rpc.UNKNOWN`. Either
+    may be wrapped in Pulumi's secret wire form (an unknown secret).
+    """
+    plain = _plain(value)
+    return isinstance(plain, Unknown) or (isinstance(plain, str) and plain == rpc.UNKNOWN)
 
 
 def extra_values_problem(value: Any) -> str | None:
@@ -93,15 +129,20 @@ def _extra_values(props: Mapping[str, Any]) -> dict[str, str]:
 
 def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
     """Those of ``keys`` whose new value is unknown or differs from state."""
-    return [k for k in keys if _is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
+    return [k for k in keys if is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
 
 
 def _secret_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     """True when the new client secret is unknown or its fingerprint differs from the one in state."""
     secret = news.get("clientSecret")
-    return _is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret)))
+    return is_unknown(secret) or olds.get("secretFingerprint") != secret_fingerprint(str(_plain(secret)))
 
 
+# CONTRACT: do not move or rename this class. The SDK pickles the provider into every stack's state by its
+# import path, ``provisioner.paragon.resource.ParagonCredentialProvider`` (tests/fixtures/provider-v1.b64 is
+# such a blob), and `pulumi refresh` / `pulumi destroy` unpickle the blob stored at the last create or
+# update: a moved class breaks every deployed stack. If it ever must move, keep an alias at this path
+# (``from new.place import ParagonCredentialProvider``) until every stack has run `pulumi up` once since.
 class ParagonCredentialProvider(ResourceProvider):
     """CRUD for one integration's OAuth app credential in Paragon. Holds no state of its own."""
 
@@ -126,7 +167,10 @@ class ParagonCredentialProvider(ResourceProvider):
         return ParagonClient(base_url, login, retry=retry, cache=PROCESS_SESSIONS)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs locally (no network): required values present, https base URL, scopes a string."""
+        """Validate inputs locally (no network): required values present, https base URL, scopes a string.
+
+        A value not known yet (preview, see `is_unknown`) is never a failure: it is checked when it is known.
+        """
         failures: list[CheckFailure] = []
         for key in (
             "projectId",
@@ -140,16 +184,16 @@ class ParagonCredentialProvider(ResourceProvider):
             if _plain(news.get(key)) in (None, ""):
                 failures.append(CheckFailure(key, f"{key} is required"))
         scopes = news.get("scopes")
-        if scopes is not None and not _is_unknown(scopes):
+        if scopes is not None and not is_unknown(scopes):
             if not isinstance(_plain(scopes), str) or "  " in _plain(scopes):
                 failures.append(CheckFailure("scopes", "scopes must be one string with single spaces"))
         extra = news.get("extraValues")
-        if extra is not None and not _is_unknown(extra):
+        if extra is not None and not is_unknown(extra):
             problem = extra_values_problem(_plain(extra))
             if problem:
                 failures.append(CheckFailure("extraValues", problem))
         base_url = news.get("baseUrl")
-        if isinstance(base_url, str) and not _is_unknown(base_url):
+        if isinstance(base_url, str) and not is_unknown(base_url):
             try:
                 check_https_url(base_url, "baseUrl")
             except ValueError as err:
@@ -157,12 +201,17 @@ class ParagonCredentialProvider(ResourceProvider):
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Compare state with new inputs, without calling Paragon."""
+        """Compare state with new inputs, without calling Paragon.
+
+        An unknown project or integration key is a replace, any other unknown an update. The answer always
+        carries ``delete_before_replace=True`` (the engine reads it only when it replaces, including
+        ``--replace``): Paragon keeps one credential per integration, see the module docstring.
+        """
         replaces = _changed(olds, news, REPLACE_ON)
         changed = _changed(olds, news, UPDATE_ON) + _changed(olds, news, SETTINGS_ONLY)
         if _secret_changed(olds, news):
             changed.append("clientSecret")
-        return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=False)
+        return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=True)
 
     def _push(self, props: dict[str, Any]) -> dict[str, Any]:
         project_id = str(props["projectId"])
@@ -202,7 +251,13 @@ class ParagonCredentialProvider(ResourceProvider):
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Report what Paragon holds now; an empty ID when the credential is gone (refresh drops it)."""
+        """Report what Paragon holds now; an empty ID when the credential is gone (refresh drops it).
+
+        Raises:
+            ImportNotSupported: No inputs (``pulumi import``): `IMPORT_NOT_SUPPORTED`.
+        """
+        if not props.get("projectId") or not props.get("baseUrl"):
+            raise ImportNotSupported(IMPORT_NOT_SUPPORTED)
         project_id = str(props["projectId"])
         with self._client(props) as client:
             current = client.get_decrypted_credential(project_id, str(props.get("credentialId") or id_))
@@ -268,7 +323,10 @@ class OAuthCredentialArgs:
 
 
 class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
-    """An integration's OAuth app credential (client ID, secret, scopes) in a Paragon project."""
+    """An integration's OAuth app credential (client ID, secret, scopes) in a Paragon project.
+
+    Always ``delete_before_replace`` (whatever ``opts`` says): see the module docstring.
+    """
 
     # Dynamic resources expose outputs under their wire names.
     credentialId: pulumi.Output[str]
@@ -298,4 +356,6 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
         }
         if args.extra_values:
             props["extraValues"] = dict(args.extra_values)
+        # Paragon holds one credential per integration: a replacement must delete before it creates.
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
         super().__init__(ParagonCredentialProvider(), name, props, opts)
