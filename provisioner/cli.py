@@ -280,19 +280,61 @@ def status(
     raise typer.Exit(code)
 
 
+class DiffFormat(StrEnum):
+    """Output formats of diff."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command()
+def diff(
+    base: Annotated[Path, typer.Argument(help="`plan --format json` of the base branch (an empty file: no plan).")],
+    head: Annotated[Path, typer.Argument(help="`plan --format json` of the pull request.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="text, markdown (a pull request comment) or json.")
+    ] = DiffFormat.TEXT,
+) -> None:
+    """Compare two plans: resources added, removed, replaced or changed, and stack outputs. Exit 0, or 1 when
+    a file cannot be read."""
+    from provisioner.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
+
+    try:
+        result = diff_plans(read_plan(base), read_plan(head))
+    except DiffInputError as err:
+        raise _fail(str(err)) from None
+    render = {DiffFormat.TEXT: render_text, DiffFormat.MARKDOWN: render_markdown, DiffFormat.JSON: render_json}
+    typer.echo(render[output_format](result), nl=False)
+
+
 @app.command()
 def schema(
     check: Annotated[bool, typer.Option(help="Exit 1 if the published schema is out of date.")] = False,
+    output: Annotated[
+        str | None, typer.Option(help=f"Where to write (or --check) the schema; - for stdout. Default {SCHEMA_FILE}.")
+    ] = None,
 ) -> None:
     """Write config/provisioner.schema.json from the config model (editors validate YAML with it)."""
     text = json.dumps(json_schema(), indent=2) + "\n"
-    if check:
-        if not SCHEMA_FILE.is_file() or SCHEMA_FILE.read_text(encoding="utf-8") != text:
-            raise _fail(f"{SCHEMA_FILE} is out of date. Fix: python -m provisioner schema")
-        typer.echo(f"{SCHEMA_FILE}: up to date")
+    if output == "-":
+        if check:
+            raise _fail("--check compares a file; --output - writes to stdout. Fix: drop one of them", 2)
+        typer.echo(text, nl=False)
         return
-    SCHEMA_FILE.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {SCHEMA_FILE}")
+    target = Path(output) if output else SCHEMA_FILE
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise _fail(f"{target} is out of date. Fix: python -m provisioner schema --output {target}")
+        typer.echo(f"{target}: up to date")
+        return
+    if not target.parent.is_dir():
+        raise _fail(f"{target.parent}: no such folder. Fix: create it, or pass --output PATH (- for stdout)")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise _fail(f"{target}: cannot write ({err.strerror}). Fix: pass --output PATH (- for stdout)") from None
+    typer.echo(f"wrote {target}")
 
 
 __all__ = ["app", "redact"]
