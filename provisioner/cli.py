@@ -172,16 +172,19 @@ def validate(
     if not paths:
         raise _fail("no config files given and none found in config/ or in the stacks' configFile settings")
     bad = 0
+    reported: set[str] = set()  # a bad value in defaults.yaml is reported once, not once per stack file
     for path in paths:
         try:
             load_config(path)
         except ConfigError as err:
             bad += 1
-            if output_format is ValidateFormat.GITHUB:
-                for problem in err.problems:
+            problems = [p for p in err.problems if p not in reported]
+            reported.update(problems)
+            for problem in problems:
+                if output_format is ValidateFormat.GITHUB:
                     typer.echo(github_error(problem, Path.cwd()))
-            else:
-                Console(stderr=True, soft_wrap=True, highlight=False).print(str(err), markup=False)
+                else:
+                    Console(stderr=True, soft_wrap=True, highlight=False).print(problem, markup=False)
         else:
             typer.echo(f"{path}: valid")
     if bad:

@@ -123,6 +123,8 @@ class _Merger:
             low_integrations = low_top.get("integrations") if isinstance(low_top, dict) else None
             if isinstance(low_integrations, dict):
                 low_top = {**low_top, "integrations": {k: v for k, v in low_integrations.items() if k in integrations}}
+        elif isinstance(low_top, dict):  # defaults never add an integration, nor the `integrations:` key
+            low_top = {k: v for k, v in low_top.items() if k != "integrations"}
         merged = self.merge(low_top, self.defaults, (), high, ())
         if isinstance(shared, dict) and isinstance(integrations, dict):
             merged["integrations"] = {
