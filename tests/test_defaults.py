@@ -95,7 +95,10 @@ STACK = f"paragon:\n  project_id: {PROJECT}\nintegrations:\n  powerbi:\n    disp
 @pytest.mark.parametrize(
     ("defaults", "expected"),
     [
-        ("integrations:\n  powerbi:\n    scopes: [Dataset.Read.Al]\n", "defaults.yaml:3: integrations.powerbi.scopes[0]"),
+        (
+            "integrations:\n  powerbi:\n    scopes: [Dataset.Read.Al]\n",
+            "defaults.yaml:3: integrations.powerbi.scopes[0]",
+        ),
         ("paragon:\n  base_url: http://zeus.example.com\n", "defaults.yaml:2: paragon.base_url: base_url must use"),
         (
             "integration_defaults:\n  secret:\n    rotaton_days: 30\n",
