@@ -132,10 +132,9 @@ def plan(
             raise _fail(f"{project_dir / needed}: not found. Fix: run from the project folder or pass --project-dir")
     chosen = _stack_config(project_dir, stack, config, force_stack)
     try:
-        result = run_plan(project_dir.resolve(), chosen.stack, when, config_file=chosen.path.resolve())
+        result = run_plan(project_dir.resolve(), chosen.stack, when, config_file=chosen.path)
     except pulumi.RunError as err:  # the program's own refusal: an invalid config, already one line each
         raise _fail(str(err)) from None
-    result.config = str(chosen.path)
     if output_format is OutputFormat.JSON:
         typer.echo(plan_json(result))
     else:
