@@ -41,7 +41,8 @@ def test_escaping(text: str, data: str, prop: str) -> None:
         ),
         (
             "prod.yaml: the file is empty. Fix: start from config/dev.yaml",
-            "::error file=prod.yaml,title=Invalid provisioner config::the file is empty. Fix: start from config/dev.yaml",
+            "::error file=prod.yaml,title=Invalid provisioner config::"
+            "the file is empty. Fix: start from config/dev.yaml",
         ),
         (
             "odd, name.yaml:3: 100% wrong",
