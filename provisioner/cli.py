@@ -1,7 +1,10 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
-Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
-1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
+Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
+[--format text|github] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired,
+1 error, 2 usage); diff BASE.json HEAD.json [--format text|markdown|json]; schema [--check] [--output PATH|-].
+The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
+config/<stack>.yaml (docs/config-repo.md).
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from provisioner.errors import ProvisionerError
+
 MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
 
@@ -53,7 +55,7 @@ _SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"
 SECRET_MARK: Final = "[secret]"
 
 
-class DiffInputError(ValueError):
+class DiffInputError(ProvisionerError):
     """A plan file cannot be read or is not a ``plan --format json`` document (one line, names the file)."""
 
 

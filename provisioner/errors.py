@@ -4,6 +4,8 @@
     ├── ConfigError                     bad config/<stack>.yaml (file, key path, rule, fix); raised before
     │                                   any resource is declared
     ├── MissingScopeError (entra.py)    at deploy: the resource API's service principal lacks a scope
+    ├── StackFileError (stackfile.py)   which YAML configures which stack cannot be decided (usage: exit 2)
+    ├── DiffInputError (diff.py)        a file given to `diff` is not a readable plan document
     └── ParagonError                    anything on the way to Paragon's API
         ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
         ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)

@@ -252,3 +252,13 @@ def test_unreadable_input_exits_1_with_one_line(tmp_path: Path, content: str | N
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"{head}: ") and message in lines[0], lines
+
+
+def test_diff_imports_neither_pulumi_nor_httpx() -> None:
+    """A workflow's diff step stays fast and needs no cloud SDK: the module imports no heavy package."""
+    import subprocess
+    import sys
+
+    code = "import sys, provisioner.diff; print(sorted(m for m in ('pulumi', 'httpx') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
