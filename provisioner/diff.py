@@ -32,8 +32,8 @@ MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
 
 REPLACE_ON: Final[Mapping[str, tuple[str, ...]]] = {
-    # pulumi-azuread v6 (bridged from the azuread Terraform provider): every argument of
-    # azuread_application_password "forces a new resource" (registry docs, application_password resource).
+    # pulumi-azuread v6 API docs (ApplicationPassword, Application): the arguments documented as
+    # "Changing this forces a new resource to be created" (a test reads them from the installed SDK).
     "azuread:index/applicationPassword:ApplicationPassword": (
         "applicationId",
         "displayName",
@@ -42,8 +42,7 @@ REPLACE_ON: Final[Mapping[str, tuple[str, ...]]] = {
         "rotateWhenChanged",
         "startDate",
     ),
-    # azuread_application: every argument this program sets is updated in place (Graph PATCH /applications).
-    "azuread:index/application:Application": (),
+    "azuread:index/application:Application": ("templateId",),
     # Our dynamic provider's diff: provisioner/paragon/resource.py REPLACE_ON (a test keeps the two equal).
     "pulumi-python:dynamic/paragon:OAuthCredential": ("projectId", "integrationKey"),
 }

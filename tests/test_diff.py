@@ -262,3 +262,26 @@ def test_diff_imports_neither_pulumi_nor_httpx() -> None:
     code = "import sys, provisioner.diff; print(sorted(m for m in ('pulumi', 'httpx') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("token", "module", "args"),
+    [
+        (
+            "azuread:index/applicationPassword:ApplicationPassword",
+            "application_password",
+            "ApplicationPasswordInitArgs",
+        ),
+        ("azuread:index/application:Application", "application", "ApplicationArgs"),
+    ],
+)
+def test_replace_table_matches_the_azuread_sdk(token: str, module: str, args: str) -> None:
+    """The resource's inputs pulumi-azuread documents as "forces a new resource", as wire (camelCase) names."""
+    import importlib
+    import re
+
+    sdk = importlib.import_module(f"pulumi_azuread.{module}")
+    doc = getattr(sdk, args).__init__.__doc__ or ""
+    forced = re.findall(r":param [^:\n]+ (\w+): [^\n]*forces a new resource", doc)
+    camel = {re.sub(r"_(\w)", lambda m: m.group(1).upper(), name) for name in forced}
+    assert camel and camel == set(plan_diff.REPLACE_ON[token])
