@@ -158,3 +158,19 @@ def test_files_to_validate(project: Path) -> None:
     for name in ("dev.yaml", "prod.yaml"):
         (config_dir / name).unlink()
     assert files_to_validate([], project, {}) == [project / "stacks" / "prod.yaml"]
+
+
+def test_the_program_refuses_a_leftover_environment_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pulumi up` of stack prod with PROVISIONER_CONFIG=staging.yaml stops before declaring anything."""
+    import pulumi
+
+    from provisioner import program
+    from provisioner.plan import RecordingMocks
+
+    mocks = RecordingMocks()
+    monkeypatch.setenv(ENV_CONFIG, "staging.yaml")
+    pulumi.runtime.set_mocks(mocks, project="acme", stack="prod", preview=True)
+    pulumi.runtime.set_all_config({})
+    with pytest.raises(pulumi.RunError, match=r"^PROVISIONER_CONFIG=staging.yaml is not the file of stack prod"):
+        program.main()
+    assert mocks.resources == []
