@@ -117,10 +117,12 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
 
 
 def main() -> None:
-    """Pulumi entry point: load config/<stack>.yaml, declare resources, export outputs.
+    """Pulumi entry point: load the stack's YAML (configFile, else PROVISIONER_CONFIG, else
+    config/<stack>.yaml), declare resources, export outputs.
 
     Raises:
-        pulumi.RunError: The config is invalid (a short message, no traceback); nothing is declared.
+        pulumi.RunError: The config is invalid, or PROVISIONER_CONFIG names another stack's file (a short
+            message, no traceback); nothing is declared.
     """
     stack = pulumi.get_stack()
     settings = pulumi.Config()
