@@ -1,15 +1,17 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
-Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
-1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0
-nothing failed, 1 a check failed); catalog; schema.
+Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
+[--format text|github] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired,
+1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
+[--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
+The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
+config/<stack>.yaml (docs/config-repo.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -24,18 +26,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner.catalog_report import CatalogFormat, catalog_json, catalog_markdown, print_catalog_table
-from provisioner.config import config_path, json_schema, load_config
+from provisioner.config import json_schema, load_config
 from provisioner.doctor import (
     DoctorDeps,
     DoctorOptions,
     doctor_exit_code,
     render_doctor,
-    resolve_doctor_config_path,
     run_doctor,
 )
 from provisioner.errors import ConfigError
 from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
 from provisioner.rotation import parse_rfc3339, rfc3339
+from provisioner.stackfile import StackConfig, StackFileError, files_to_validate, resolve
 from provisioner.status import Health, OutputsError, assess, exit_code
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
@@ -71,9 +73,19 @@ def _parse_at(value: str | None) -> datetime:
         raise _fail(f"--at: expected YYYY-MM-DD or an RFC 3339 time, got {value!r}", 2) from None
 
 
-def _check_stack(stack: str) -> None:
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", stack) or stack.startswith("."):
-        raise _fail(f"--stack: {stack!r} is not a stack name (letters, digits, _ . -)", 2)
+def _stack_config(project_dir: Path, stack: str | None, config: Path | None, force_stack: bool) -> StackConfig:
+    """The stack and its YAML by the rule in `provisioner.stackfile` (exit 2 on a usage error, else 1)."""
+    try:
+        return resolve(project_dir, stack=stack, config=config, env=os.environ, force_stack=force_stack)
+    except StackFileError as err:
+        raise _fail(str(err), 2 if err.usage else 1) from None
+
+
+_STACK_HELP = "Stack name; default: the config file's name (prod.yaml: prod), else dev."
+_CONFIG_HELP = (
+    "The stack's YAML. Default: stack setting configFile, else $PROVISIONER_CONFIG, else config/<stack>.yaml."
+)
+_FORCE_HELP = "Accept a --stack that differs from the config file's name."
 
 
 def _flatten(value: Any, prefix: str = "") -> list[str]:
@@ -94,7 +106,10 @@ def _scalar(value: Any) -> str:
 def _render_plan(plan: Plan, console: Console) -> None:
     doc = plan.to_json()
     count = len(doc["resources"])
-    console.print(f"[bold]pulumi up would create {count} resources[/] (stack {escape(plan.stack)}, as of {doc['at']})")
+    console.print(
+        f"[bold]pulumi up would create {count} resources[/] (project {escape(plan.project)}, stack "
+        f"{escape(plan.stack)}, config {escape(plan.config)}, as of {doc['at']})"
+    )
     for resource in doc["resources"]:
         console.print(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
         for line in _flatten(resource["inputs"]):
@@ -111,22 +126,25 @@ def _render_plan(plan: Plan, console: Console) -> None:
 
 @app.command()
 def plan(
-    stack: Annotated[str, typer.Option(help="Stack name; reads config/<stack>.yaml.")] = "dev",
+    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
     at: Annotated[
         str | None, typer.Option(help="Evaluate as of this UTC date, YYYY-MM-DD or RFC 3339; default now.")
     ] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
-    project_dir: Annotated[Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py.")] = Path("."),
-    config: Annotated[Path | None, typer.Option(help="Config file to use instead of config/<stack>.yaml.")] = None,
+    project_dir: Annotated[
+        Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py (this repo or a config repo).")
+    ] = Path("."),
+    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
+    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
 ) -> None:
     """Show every resource `pulumi up` would create, offline and without credentials."""
     when = _parse_at(at)
-    _check_stack(stack)
     for needed in ("Pulumi.yaml", "__main__.py"):
         if not (project_dir / needed).is_file():
             raise _fail(f"{project_dir / needed}: not found. Fix: run from the project folder or pass --project-dir")
+    chosen = _stack_config(project_dir, stack, config, force_stack)
     try:
-        result = run_plan(project_dir.resolve(), stack, when, config_file=config.resolve() if config else None)
+        result = run_plan(project_dir.resolve(), chosen.stack, when, config_file=chosen.path)
     except pulumi.RunError as err:  # the program's own refusal: an invalid config, already one line each
         raise _fail(str(err)) from None
     if output_format is OutputFormat.JSON:
@@ -135,25 +153,49 @@ def plan(
         _render_plan(result, _stdout())
 
 
-def _default_config_files() -> list[Path]:
-    return sorted(p for p in Path("config").glob("*.yaml") if not p.name.startswith("Pulumi."))
+class ValidateFormat(StrEnum):
+    """Output formats of validate."""
+
+    TEXT = "text"
+    GITHUB = "github"
 
 
 @app.command()
 def validate(
-    files: Annotated[list[Path] | None, typer.Argument(help="Config files; default config/*.yaml.")] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Stack files (defaults.yaml stands for the stack files beside it). Default: $PROVISIONER_CONFIG, "
+            "else config/*.yaml, else every stack's configFile setting."
+        ),
+    ] = None,
+    output_format: Annotated[
+        ValidateFormat, typer.Option("--format", help="text, or github: workflow annotations on stdout.")
+    ] = ValidateFormat.TEXT,
 ) -> None:
     """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise."""
-    paths = files or _default_config_files()
+    from provisioner.annotations import github_error
+
+    try:
+        paths = files_to_validate(files or [], Path("."), os.environ)
+    except StackFileError as err:
+        raise _fail(str(err)) from None
     if not paths:
-        raise _fail("no config files given and none found in config/")
+        raise _fail("no config files given and none found in config/ or in the stacks' configFile settings")
     bad = 0
+    reported: set[str] = set()  # a bad value in defaults.yaml is reported once, not once per stack file
     for path in paths:
         try:
             load_config(path)
         except ConfigError as err:
             bad += 1
-            Console(stderr=True, soft_wrap=True, highlight=False).print(str(err), markup=False)
+            problems = [p for p in err.problems if p not in reported]
+            reported.update(problems)
+            for problem in problems:
+                if output_format is ValidateFormat.GITHUB:
+                    typer.echo(github_error(problem, Path.cwd()))
+                else:
+                    Console(stderr=True, soft_wrap=True, highlight=False).print(problem, markup=False)
         else:
             typer.echo(f"{path}: valid")
     if bad:
@@ -190,7 +232,9 @@ def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
 
 @app.command()
 def status(
-    stack: Annotated[str, typer.Option(help="Stack name; reads config/<stack>.yaml.")] = "dev",
+    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
+    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
+    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
     outputs: Annotated[
         Path | None, typer.Option(help="JSON of `pulumi stack output --json` instead of the CLI.")
     ] = None,
@@ -201,13 +245,14 @@ def status(
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 1 invalid config or outputs, 2 usage error."""
     when = _parse_at(at)
-    _check_stack(stack)
+    chosen = _stack_config(Path("."), stack, config, force_stack)
+    stack = chosen.stack
     try:
-        config = load_config(config_path(Path("config"), stack))
+        loaded = load_config(chosen.path)
     except ConfigError as err:
         raise _fail(str(err)) from None
     try:
-        reports = assess(_read_outputs(stack, outputs), config, when, warn_days)
+        reports = assess(_read_outputs(stack, outputs), loaded, when, warn_days)
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
@@ -216,6 +261,7 @@ def status(
             json.dumps(
                 {
                     "stack": stack,
+                    "config": str(chosen.path),
                     "at": rfc3339(when),
                     "warn_days": warn_days,
                     "exit_code": code,
@@ -248,6 +294,34 @@ def status(
     raise typer.Exit(code)
 
 
+class DiffFormat(StrEnum):
+    """Output formats of diff."""
+
+    TEXT = "text"
+    MARKDOWN = "markdown"
+    JSON = "json"
+
+
+@app.command()
+def diff(
+    base: Annotated[Path, typer.Argument(help="`plan --format json` of the base branch (an empty file: no plan).")],
+    head: Annotated[Path, typer.Argument(help="`plan --format json` of the pull request.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="text, markdown (a pull request comment) or json.")
+    ] = DiffFormat.TEXT,
+) -> None:
+    """Compare two plans: resources added, removed, replaced or changed, and stack outputs. Exit 0, or 1 when
+    a file cannot be read."""
+    from provisioner.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
+
+    try:
+        result = diff_plans(read_plan(base), read_plan(head))
+    except DiffInputError as err:
+        raise _fail(str(err)) from None
+    render = {DiffFormat.TEXT: render_text, DiffFormat.MARKDOWN: render_markdown, DiffFormat.JSON: render_json}
+    typer.echo(render[output_format](result), nl=False)
+
+
 @app.command()
 def catalog(
     output_format: Annotated[
@@ -265,8 +339,9 @@ def catalog(
 
 @app.command()
 def doctor(
-    stack: Annotated[str | None, typer.Option(help="Stack name; reads config/<stack>.yaml (default dev).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Config file to check instead of config/<stack>.yaml.")] = None,
+    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
+    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
+    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
     offline: Annotated[bool, typer.Option(help="Skip the checks that need the network.")] = False,
     outputs: Annotated[
@@ -274,9 +349,8 @@ def doctor(
     ] = None,
 ) -> None:
     """Read-only preflight before `pulumi up`: one row per check. Exit 0 when nothing failed, 1 otherwise."""
-    name, path = resolve_doctor_config_path(stack, config, os.environ)
-    _check_stack(name)
-    options = DoctorOptions(stack=name, config_file=path, offline=offline, outputs_file=outputs)
+    chosen = _stack_config(Path("."), stack, config, force_stack)
+    options = DoctorOptions(stack=chosen.stack, config_file=chosen.path, offline=offline, outputs_file=outputs)
     rows = run_doctor(options, DoctorDeps(env=os.environ))
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps([r.to_json() for r in rows], indent=2))
@@ -288,16 +362,30 @@ def doctor(
 @app.command()
 def schema(
     check: Annotated[bool, typer.Option(help="Exit 1 if the published schema is out of date.")] = False,
+    output: Annotated[
+        str | None, typer.Option(help=f"Where to write (or --check) the schema; - for stdout. Default {SCHEMA_FILE}.")
+    ] = None,
 ) -> None:
     """Write config/provisioner.schema.json from the config model (editors validate YAML with it)."""
     text = json.dumps(json_schema(), indent=2) + "\n"
-    if check:
-        if not SCHEMA_FILE.is_file() or SCHEMA_FILE.read_text(encoding="utf-8") != text:
-            raise _fail(f"{SCHEMA_FILE} is out of date. Fix: python -m provisioner schema")
-        typer.echo(f"{SCHEMA_FILE}: up to date")
+    if output == "-":
+        if check:
+            raise _fail("--check compares a file; --output - writes to stdout. Fix: drop one of them", 2)
+        typer.echo(text, nl=False)
         return
-    SCHEMA_FILE.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {SCHEMA_FILE}")
+    target = Path(output) if output else SCHEMA_FILE
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            raise _fail(f"{target} is out of date. Fix: python -m provisioner schema --output {target}")
+        typer.echo(f"{target}: up to date")
+        return
+    if not target.parent.is_dir():
+        raise _fail(f"{target.parent}: no such folder. Fix: create it, or pass --output PATH (- for stdout)")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise _fail(f"{target}: cannot write ({err.strerror}). Fix: pass --output PATH (- for stdout)") from None
+    typer.echo(f"wrote {target}")
 
 
 __all__ = ["app", "redact"]

@@ -29,6 +29,7 @@ from provisioner.catalog import (
     CatalogEntry,
     ScopeFormat,
 )
+from provisioner.defaults import apply_defaults
 from provisioner.errors import ConfigError
 from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
 
@@ -473,7 +474,8 @@ def load_config(path: Path) -> ProvisionerConfig:
     """Load and fully validate one stack config file.
 
     Args:
-        path: A ``config/<stack>.yaml`` file.
+        path: A stack's YAML file; a ``defaults.yaml`` beside it is merged under it first
+            (`provisioner.defaults`).
 
     Returns:
         The validated config.
@@ -497,6 +499,7 @@ def load_config(path: Path) -> ProvisionerConfig:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or "not valid YAML"
         raise ConfigError([f"{path}{line}: not valid YAML: {problem}"]) from None
+    doc = apply_defaults(doc)  # defaults.yaml beside the file, merged under it (provisioner/defaults.py)
     problems = list(doc.problems)
     if any("aliases" in p for p in problems):
         raise ConfigError(problems)

@@ -51,7 +51,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner.catalog import CATALOG
-from provisioner.config import ProvisionerConfig, config_path, load_config
+from provisioner.config import ProvisionerConfig, load_config
 from provisioner.errors import (
     ConfigError,
     ParagonAuthError,
@@ -207,7 +207,7 @@ class DoctorOptions:
 
     Attributes:
         stack: Pulumi stack name.
-        config_file: The stack's config file (`resolve_doctor_config_path`).
+        config_file: The stack's config file (chosen by `provisioner.stackfile.resolve`).
         project_dir: Folder with ``Pulumi.yaml`` (Pulumi's own stack files live in its ``stackConfigDir``).
         offline: Skip every check that needs the network (Paragon, and Pulumi backend calls).
         outputs_file: Stack outputs JSON (``pulumi stack output --json``) instead of asking the CLI.
@@ -218,19 +218,6 @@ class DoctorOptions:
     project_dir: Path = Path(".")
     offline: bool = False
     outputs_file: Path | None = None
-
-
-def resolve_doctor_config_path(stack: str | None, config: Path | None, env: Mapping[str, str]) -> tuple[str, Path]:
-    """The (stack name, config file) doctor checks: ``--config``, else ``PROVISIONER_CONFIG``, else
-    ``config/<stack>.yaml``; the stack defaults to the config file's name without ``.yaml``, else ``dev``.
-
-    A stand-in for the shared resolution the gitops-cli branch adds; the integrator may replace it.
-    """
-    path = config or (Path(env["PROVISIONER_CONFIG"]) if env.get("PROVISIONER_CONFIG") else None)
-    if path is None:
-        name = stack or "dev"
-        return name, config_path(Path("config"), name)
-    return stack or path.stem, path
 
 
 # --- facts shared between checks ---------------------------------------------------------------------
@@ -910,7 +897,6 @@ __all__ = [
     "certificate_problem",
     "doctor_exit_code",
     "render_doctor",
-    "resolve_doctor_config_path",
     "run_doctor",
     "run_subprocess",
     "scrub",

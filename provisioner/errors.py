@@ -6,6 +6,8 @@
     ├── MissingScopeError (entra.py)    at deploy: the resource API's service principal lacks a scope
     │                                   (also a pulumi.RunError: one line in `pulumi up`, no traceback)
     ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
+    ├── StackFileError (stackfile.py)   which YAML configures which stack cannot be decided (usage: exit 2)
+    ├── DiffInputError (diff.py)        a file given to `diff` is not a readable plan document
     └── ParagonError                    anything on the way to Paragon's API
         ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
         ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)

@@ -140,17 +140,23 @@ class Plan:
         at: Evaluation time (UTC).
         resources: Declared resources in declaration order.
         outputs: Stack outputs, secrets wrapped (use `redact` before showing them).
+        project: Pulumi project name (``name`` in the project's ``Pulumi.yaml``).
+        config: The stack's YAML file, as the user named it.
     """
 
     stack: str
     at: datetime
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    project: str = ""
+    config: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The plan as one JSON-ready document, secrets replaced by ``"[secret]"``."""
         return {
+            "project": self.project,
             "stack": self.stack,
+            "config": self.config,
             "at": rfc3339(self.at),
             "resources": [
                 {"type": r.type, "name": r.name, "inputs": redact(r.inputs)}
@@ -217,7 +223,14 @@ def run_plan(
     _sync_await(run_pulumi_func(run_program))
     root = settings.get_root_resource()
     raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
-    return Plan(stack=stack, at=at, resources=mocks.resources, outputs=_resolve(raw_outputs))
+    return Plan(
+        stack=stack,
+        at=at,
+        resources=mocks.resources,
+        outputs=_resolve(raw_outputs),
+        project=project,
+        config=str(config_file),
+    )
 
 
 def plan_json(plan: Plan) -> str:

@@ -4,7 +4,9 @@ This is the one code path for ``pulumi up`` and for the offline ``python -m prov
 
 Stack config (``pulumi config``, project namespace), all optional:
 
-* ``configFile``: path of the stack's YAML (default ``config/<stack>.yaml``, relative to the project).
+* ``configFile``: path of the stack's YAML, relative to the project. Without it the environment variable
+  ``PROVISIONER_CONFIG`` names the file (its name must match the stack: ``prod.yaml`` for stack ``prod``),
+  else ``config/<stack>.yaml`` (`provisioner.stackfile`).
 * ``at``: evaluate the rotation schedule as of this UTC time (RFC 3339 or ``YYYY-MM-DD``) instead of now.
   The offline ``plan`` sets it; in a real stack it freezes rotation, so a deployment warns when it is set.
 * ``paragonEmail``, ``paragonPassword``, ``paragonAccessToken``: secret Paragon login, read by the dynamic
@@ -13,18 +15,19 @@ Stack config (``pulumi config``, project namespace), all optional:
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from provisioner.catalog import paragon_scope_string
-from provisioner.config import ProvisionerConfig, config_path, load_config
+from provisioner.config import ProvisionerConfig, load_config
 from provisioner.entra import AppRegistration, AppRegistrationArgs
 from provisioner.errors import ConfigError
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
 from provisioner.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
+from provisioner.stackfile import STACK_SETTING, StackFileError, program_config_path
 
 ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"
 """Tenant-wide admin consent URL (Microsoft identity platform, "Grant tenant-wide admin consent")."""
@@ -128,14 +131,19 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
 
 
 def main() -> None:
-    """Pulumi entry point: load config/<stack>.yaml, declare resources, export outputs.
+    """Pulumi entry point: load the stack's YAML (configFile, else PROVISIONER_CONFIG, else
+    config/<stack>.yaml), declare resources, export outputs.
 
     Raises:
-        pulumi.RunError: The config is invalid (a short message, no traceback); nothing is declared.
+        pulumi.RunError: The config is invalid, or PROVISIONER_CONFIG names another stack's file (a short
+            message, no traceback); nothing is declared.
     """
     stack = pulumi.get_stack()
     settings = pulumi.Config()
-    path = Path(settings.get("configFile") or config_path(Path("config"), stack))
+    try:
+        path = program_config_path(stack, settings.get(STACK_SETTING), os.environ)
+    except StackFileError as err:
+        raise pulumi.RunError(str(err)) from None
     try:
         at = settings.get("at")
         now = parse_rfc3339(at) if at else datetime.now(UTC)

@@ -39,7 +39,6 @@ from provisioner.doctor import (
     certificate_problem,
     doctor_exit_code,
     render_doctor,
-    resolve_doctor_config_path,
     run_doctor,
 )
 from provisioner.paragon.client import ParagonClient
@@ -820,19 +819,3 @@ def test_render_table_on_a_terminal() -> None:
     text = console.export_text()
     assert "pulumi-cli" in text and "failed" in text and "missing [x]" in text and "install it" in text
     assert "1 failed, 0 warning(s), 1 checks" in text
-
-
-@pytest.mark.parametrize(
-    ("stack", "config", "env", "expected"),
-    [
-        (None, None, {}, ("dev", Path("config/dev.yaml"))),
-        ("prod", None, {}, ("prod", Path("config/prod.yaml"))),
-        (None, Path("pr/stage.yaml"), {}, ("stage", Path("pr/stage.yaml"))),
-        ("prod", Path("pr/stage.yaml"), {}, ("prod", Path("pr/stage.yaml"))),
-        (None, None, {"PROVISIONER_CONFIG": "x/qa.yaml"}, ("qa", Path("x/qa.yaml"))),
-    ],
-)
-def test_resolve_doctor_config_path(
-    stack: str | None, config: Path | None, env: dict[str, str], expected: tuple[str, Path]
-) -> None:
-    assert resolve_doctor_config_path(stack, config, env) == expected

@@ -336,8 +336,9 @@ def test_cli_exit_codes_and_json(
     result = status("--outputs", str(path), "--at", at, "--warn-days", warn_days, "--format", "json")
     assert result.exit_code == code, result.output
     doc = json.loads(result.stdout)
-    assert set(doc) == {"stack", "at", "warn_days", "exit_code", "integrations"}
+    assert set(doc) == {"stack", "config", "at", "warn_days", "exit_code", "integrations"}
     assert doc["stack"] == "dev" and doc["warn_days"] == int(warn_days) and doc["exit_code"] == code
+    assert doc["config"] == "config/dev.yaml"
     assert doc["at"] == rfc3339(datetime.fromisoformat(at.replace("Z", "+00:00")).replace(tzinfo=UTC))
     [entry] = doc["integrations"]
     assert set(entry) == REPORT_FIELDS

@@ -1,0 +1,3 @@
+from provisioner.program import main
+
+main()

@@ -1,0 +1,178 @@
+"""Shared defaults: ``defaults.yaml`` beside the stack files, merged under each of them.
+
+A platform team keeps one YAML per stack; what the stacks share (the Paragon host, the rotation policy,
+the scopes of an integration) lives once in ``defaults.yaml`` in the same folder. Rules:
+
+1. ``defaults.yaml`` has the shape of a stack file, every key optional, plus one key of its own,
+   ``integration_defaults``. It is found beside the stack file (same folder) and is optional.
+2. Mappings merge key by key, at every depth; where both files set a key, the stack file wins.
+3. Lists and single values are replaced whole, never concatenated: a stack's ``scopes`` replaces the
+   defaults' ``scopes``.
+4. ``integrations.<key>`` in ``defaults.yaml`` applies only to stacks that list ``<key>``; a stack takes it
+   as it is with ``<key>: {}``. Defaults never add an integration to a stack.
+5. ``integration_defaults`` is merged under every integration a stack lists, below rule 4:
+   stack ``integrations.<key>`` > defaults ``integrations.<key>`` > defaults ``integration_defaults``.
+6. Every value keeps the file and line it came from, so a bad value taken from the defaults is reported at
+   ``defaults.yaml:LINE`` (and unknown keys there are errors, as in a stack file).
+
+The merge works on the line-annotated documents of `provisioner.yaml_source`; validation happens after it,
+on the merged data, by the one config model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from provisioner.errors import ConfigError
+from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
+
+DEFAULTS_FILE: Final = "defaults.yaml"
+INTEGRATION_DEFAULTS: Final = "integration_defaults"
+
+
+@dataclass
+class MergedDocument(YamlDocument):
+    """A stack file with ``defaults.yaml`` merged under it.
+
+    ``path``, ``lines`` and ``problems`` are those of the stack file and the defaults together; ``files``
+    names, per key path, the file its line belongs to (the stack file where absent).
+
+    Attributes:
+        files: File of each key path whose value came from ``defaults.yaml``.
+    """
+
+    files: dict[KeyPath, Path] = field(default_factory=dict)
+
+    def where(self, path: KeyPath) -> str:
+        """``file:line`` of the deepest known prefix of ``path``, naming the file the value came from."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return f"{self.files.get(path[:end], self.path)}:{line}"
+        return str(self.path)
+
+
+def defaults_for(stack_file: Path) -> Path | None:
+    """The ``defaults.yaml`` beside ``stack_file``, or None (also when ``stack_file`` is that file)."""
+    candidate = stack_file.parent / DEFAULTS_FILE
+    if stack_file.name == DEFAULTS_FILE or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _read_defaults(path: Path) -> YamlDocument:
+    try:
+        return read_yaml(path)
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text. Fix: save the file as UTF-8"]) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply. Fix: flatten the file"]) from None
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read the file ({err.strerror})"]) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError([f"{path}{line}: not valid YAML: {getattr(err, 'problem', None) or 'not YAML'}"]) from None
+
+
+class _Merger:
+    def __init__(self, stack: YamlDocument, defaults: YamlDocument) -> None:
+        self.stack = stack
+        self.defaults = defaults
+        self.lines: dict[KeyPath, int] = {}
+        self.files: dict[KeyPath, Path] = {}
+
+    def _copy(self, doc: YamlDocument, source: KeyPath, target: KeyPath) -> None:
+        """Carry the lines of ``source`` and everything under it, from ``doc``, over to ``target``."""
+        for path, line in doc.lines.items():
+            if path[: len(source)] == source:
+                moved = target + path[len(source) :]
+                self.lines[moved] = line
+                if doc is self.defaults:
+                    self.files[moved] = doc.path
+                else:
+                    self.files.pop(moved, None)
+
+    def merge(self, low: Any, low_doc: YamlDocument, low_at: KeyPath, high: Any, at: KeyPath) -> Any:
+        """Merge ``low`` (from ``low_doc`` at ``low_at``) under ``high`` (stack data already at ``at``)."""
+        if not (isinstance(low, dict) and isinstance(high, dict)):
+            return high
+        merged = dict(high)
+        for key, value in low.items():
+            if key not in merged:
+                merged[key] = value
+                self._copy(low_doc, (*low_at, str(key)), (*at, str(key)))
+            else:
+                merged[key] = self.merge(value, low_doc, (*low_at, str(key)), merged[key], (*at, str(key)))
+        return merged
+
+    def run(self) -> Any:
+        high = self.stack.data
+        low = self.defaults.data
+        self._copy(self.stack, (), ())
+        shared = low.get(INTEGRATION_DEFAULTS) if isinstance(low, dict) else None
+        low_top = {k: v for k, v in low.items() if k != INTEGRATION_DEFAULTS} if isinstance(low, dict) else low
+        integrations = high.get("integrations") if isinstance(high, dict) else None
+        if isinstance(integrations, dict):
+            # A stack's `<key>:` with nothing under it takes the defaults as they are.
+            high = {**high, "integrations": {k: ({} if v is None else v) for k, v in integrations.items()}}
+            low_integrations = low_top.get("integrations") if isinstance(low_top, dict) else None
+            if isinstance(low_integrations, dict):
+                low_top = {**low_top, "integrations": {k: v for k, v in low_integrations.items() if k in integrations}}
+        elif isinstance(low_top, dict):  # defaults never add an integration, nor the `integrations:` key
+            low_top = {k: v for k, v in low_top.items() if k != "integrations"}
+        merged = self.merge(low_top, self.defaults, (), high, ())
+        if isinstance(shared, dict) and isinstance(integrations, dict):
+            merged["integrations"] = {
+                key: self.merge(shared, self.defaults, (INTEGRATION_DEFAULTS,), value, ("integrations", str(key)))
+                for key, value in merged["integrations"].items()
+            }
+        return merged
+
+
+def _shape_problems(defaults: YamlDocument) -> list[str]:
+    data = defaults.data
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return [f"{defaults.path}: the top level must be a mapping like a stack file's. Fix: see docs/config-repo.md"]
+    problems = []
+    for key in (INTEGRATION_DEFAULTS, "integrations", "paragon"):
+        if key in data and not isinstance(data[key], dict):
+            problems.append(
+                f"{defaults.where((key,))}: {format_path((key,))}: must be a mapping of settings. Fix: indent "
+                "the settings under it"
+            )
+    return problems
+
+
+def merge_defaults(stack: YamlDocument, defaults: YamlDocument) -> YamlDocument:
+    """``stack`` with ``defaults`` merged under it by the rules in the module docstring.
+
+    Returns the stack document unchanged when it is not a mapping (the loader reports that), and the
+    problems of both files (duplicate keys, aliases, a defaults file of the wrong shape) on the result.
+    """
+    problems = [*stack.problems, *defaults.problems, *_shape_problems(defaults)]
+    if not isinstance(stack.data, (dict, type(None))):
+        return YamlDocument(path=stack.path, data=stack.data, lines=stack.lines, problems=problems)
+    if stack.data is None:
+        stack = YamlDocument(path=stack.path, data={}, lines={}, problems=[])
+    merger = _Merger(stack, defaults)
+    data = merger.run()
+    return MergedDocument(path=stack.path, data=data, lines=merger.lines, problems=problems, files=merger.files)
+
+
+def apply_defaults(doc: YamlDocument) -> YamlDocument:
+    """The hook in `provisioner.config.load_config`: merge the ``defaults.yaml`` beside ``doc.path``, if any.
+
+    Raises:
+        ConfigError: ``defaults.yaml`` cannot be read or is not YAML (one line naming it).
+    """
+    path = defaults_for(doc.path)
+    if path is None:
+        return doc
+    return merge_defaults(doc, _read_defaults(path))
