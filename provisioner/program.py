@@ -92,6 +92,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                 activate=integration.activate,
                 delete_on_destroy=config.paragon.delete_credentials_on_destroy,
                 retry_timeout_seconds=config.paragon.retry_timeout_seconds,
+                ca_bundle=config.paragon.ca_bundle,
             ),
             opts=pulumi.ResourceOptions(depends_on=[app]),
         )
