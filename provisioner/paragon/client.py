@@ -384,8 +384,10 @@ class ParagonClient:
                 failure = error_class(method, path, status, message, f"gave up after {attempt} attempt(s)")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
             delay = retry_after if retry_after is not None else policy.backoff(attempt)
-            if attempt >= policy.max_attempts or policy.clock() + delay > deadline:
+            if attempt >= policy.max_attempts:
                 raise failure
+            if policy.clock() + delay > deadline:  # no time for the wait and another attempt
+                raise self._out_of_time(method, path) if isinstance(failure, ParagonTimeout) else failure
             log.info("Paragon %s %s failed (%s); retrying in %.1f s", method, path, type(failure).__name__, delay)
             policy.sleep(delay)
 
