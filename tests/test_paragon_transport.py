@@ -28,11 +28,17 @@ from pydantic import SecretStr
 
 import provisioner.paragon.resource as resource
 from provisioner.config import load_config
-from provisioner.errors import ConfigError, ParagonResponseError, ParagonTimeout, ParagonTLSError
+from provisioner.errors import (
+    ConfigError,
+    ParagonResponseError,
+    ParagonTimeout,
+    ParagonTLSError,
+    ParagonTransportError,
+)
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD, ParagonLogin
 from provisioner.paragon.resource import ParagonCredentialProvider
-from provisioner.paragon.transport import HttpClientPool, certificate_failure
+from provisioner.paragon.transport import HttpClientPool, certificate_failure, proxy_for
 
 EMAIL, PASSWORD = "admin@example.com", "pw-for-tests"
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -434,16 +440,80 @@ def test_concurrent_provider_calls_share_the_process_client(provider_process: Ht
     assert len(provider_process) == 1
 
 
-def test_the_pool_keys_clients_by_trust_setting(ca_file: Path) -> None:
+@pytest.mark.usefixtures("clean_trust", "no_proxy_env")
+def test_the_pool_keys_clients_by_trust_setting_and_proxy(ca_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://zeus.example.com"
     pool = HttpClientPool()
     try:
-        default = pool.get(None, env={})
-        assert pool.get(None, env={}) is default
-        assert pool.get(None, env={"SSL_CERT_FILE": str(ca_file)}) is not default
-        assert pool.get(str(ca_file)) is pool.get(str(ca_file), env={"SSL_CERT_FILE": "ignored"})
-        assert len(pool) == 3
+        default = pool.get(url)
+        assert pool.get(url) is default and pool.get("https://other.example.com") is default
+        assert pool.get(url, str(ca_file)) is not default
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        assert pool.get(url) is not default, "a changed SSL_CERT_FILE gets a client that trusts it"
+        assert pool.get(url, str(ca_file)) is pool.get(url, str(ca_file)), "ca_bundle wins over SSL_CERT_FILE"
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.com:3128")
+        assert pool.get(url) is not pool.get("http://localhost:8080"), "proxied and direct clients differ"
+        assert len(pool) == 4  # default, ca_bundle, SSL_CERT_FILE, SSL_CERT_FILE + proxy
     finally:
         pool.close()
+
+
+@pytest.fixture
+def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "http://proxy:3128"),
+        ({"https_proxy": "http://low:1", "ALL_PROXY": "http://all:2"}, "http://low:1"),
+        ({"ALL_PROXY": "http://all:2"}, "http://all:2"),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "localhost,.corp.example"}, None),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "corp.example:443"}, None),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "*"}, None),
+        ({"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "example.corp"}, "http://proxy:3128"),
+        ({"HTTP_PROXY": "http://plain:80"}, None),
+    ],
+    ids=["https", "lower-case-first", "all", "no-proxy-domain", "no-proxy-port", "no-proxy-star", "other", "http-only"],
+)
+@pytest.mark.usefixtures("no_proxy_env")
+def test_proxy_for_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str | None
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert proxy_for("https://zeus.corp.example/api") == expected
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+def test_requests_go_through_the_proxy_of_the_environment(
+    fake: FakeParagon, waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", fake.url)  # the fake answers absolute-form requests like a forward proxy
+    unreachable = "http://localhost:9"  # nothing listens there: only the proxy can answer
+    with ParagonClient(unreachable, login(), retry=policy(waits, 5.0, max_attempts=1)) as client:
+        assert [i.type for i in client.list_integrations(PROJECT)] == ["powerbi"]
+    assert fake.count("GET", LIST) == 1 and fake.requests[-1].headers["host"] == "localhost:9"
+
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    with ParagonClient(unreachable, login(), retry=policy(waits, 5.0, max_attempts=1)) as client:
+        with pytest.raises(ParagonTransportError, match=r"cannot reach http://localhost:9"):
+            client.list_integrations(PROJECT)
+    assert fake.count("GET", LIST) == 1, "NO_PROXY sent it direct"
+
+
+@pytest.mark.usefixtures("no_proxy_env")
+def test_a_socks_proxy_is_one_config_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALL_PROXY", "socks5://proxy.example.com:1080")
+    with pytest.raises(ConfigError) as caught:
+        ParagonClient("https://zeus.example.com", login())
+    assert caught.value.problems == [
+        "HTTPS_PROXY / HTTP_PROXY / ALL_PROXY: a socks5:// proxy is not supported. Fix: use an http:// or https:// "
+        "proxy"
+    ]
 
 
 def test_the_provider_pickles_without_any_client_after_calls(

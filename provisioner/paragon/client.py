@@ -63,6 +63,7 @@ from provisioner.paragon.transport import (
     check_request_url,
     deadline_scope,
     new_http_client,
+    proxy_for,
 )
 
 log = logging.getLogger("provisioner.paragon")
@@ -237,9 +238,11 @@ class ParagonClient:
             elif transport is not None:
                 self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
             elif clients is not None:
-                self._http = clients.get(ca_bundle)
+                self._http = clients.get(self.base_url, ca_bundle)
             else:
-                self._http = new_http_client(ca_bundle, timeout)
+                self._http = new_http_client(ca_bundle, timeout, proxy_for(self.base_url))
+        except ValueError as err:
+            raise ConfigError([f"HTTPS_PROXY / HTTP_PROXY / ALL_PROXY: {err}"]) from None
         except (OSError, ssl.SSLError) as err:
             raise ConfigError(
                 [

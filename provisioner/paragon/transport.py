@@ -9,9 +9,12 @@ Three things live here, apart from Paragon's API shapes (``client.py``):
   Either file *replaces* the default store; it does not add to it. `certificate_failure` recognises a
   verification failure, which is never retried (a retry cannot make an untrusted certificate trusted).
 * **One client per process.** Building an ``httpx.Client`` parses a CA bundle (about 13 ms) and opens new
-  connections. `HttpClientPool` keeps one lazily created client per trust setting for the whole process,
-  so calls reuse the SSL context and keep-alive connections. ``httpx.Client`` (httpcore's connection pool)
-  is safe to share between threads, so the dynamic provider's gRPC threads share it.
+  connections. `HttpClientPool` keeps one lazily created client per trust setting and proxy for the whole
+  process, so calls reuse the SSL context and keep-alive connections. ``httpx.Client`` (httpcore's
+  connection pool) is safe to share between threads, so the dynamic provider's gRPC threads share it.
+* **Proxies.** A client given its own transport does not read proxy variables, so `proxy_for` does it:
+  ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` (any case, read by the standard library's
+  ``urllib.request.getproxies_environment``) unless ``NO_PROXY`` names the host or one of its domains.
 * **The deadline.** httpx timeouts bound each network operation (connect, one read, one write, waiting for
   a pooled connection), not a whole request: a server that trickles a byte per second never trips a 30 s
   read timeout. `deadline_scope` sets a per-thread deadline (a `contextvars.ContextVar`) around a request,
@@ -30,7 +33,8 @@ import os
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+import urllib.request
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final
@@ -157,17 +161,43 @@ class DeadlineTransport(httpx.BaseTransport):
 
     Args:
         ssl_context: Certificate trust for https (`ssl_context`).
+        proxy: An ``http://`` or ``https://`` proxy URL to send every request through, or None.
         limits: Connection pool limits.
+
+    Raises:
+        ValueError: The proxy is not an http(s) proxy (SOCKS is not supported).
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, proxy: str | None = None, limits: httpx.Limits | None = None
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
-        self._pool = httpcore.ConnectionPool(
+        backend = _DeadlineBackend()
+        self._pool: httpcore.ConnectionPool
+        if proxy is None:
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=backend,
+            )
+            return
+        via = httpx.Proxy(proxy)
+        if via.url.scheme not in ("http", "https"):
+            raise ValueError(f"a {via.url.scheme}:// proxy is not supported. Fix: use an http:// or https:// proxy")
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=via.url.raw_scheme, host=via.url.raw_host, port=via.url.port, target=via.url.raw_path
+            ),
+            proxy_auth=via.raw_auth,
+            proxy_headers=via.headers.raw,
             ssl_context=ssl_context,
+            proxy_ssl_context=via.ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_DeadlineBackend(),
+            network_backend=backend,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -216,17 +246,53 @@ def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def new_http_client(ca_bundle: str | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> httpx.Client:
-    """An ``httpx.Client`` on a `DeadlineTransport`, no redirects followed, no base URL (send absolute URLs)."""
-    return httpx.Client(transport=DeadlineTransport(ssl_context(ca_bundle)), timeout=timeout, follow_redirects=False)
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``).
+
+    None for a direct connection, also when ``NO_PROXY`` exempts the host.
+    """
+    proxies = urllib.request.getproxies_environment()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or _exempt(host, proxies.get("no", "")):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all") or None
+
+
+def _exempt(host: str, no_proxy: str) -> bool:
+    """True when a ``NO_PROXY`` entry is ``*``, ``host`` itself, or a domain ``host`` is in (``corp.example``
+    or ``.corp.example``); a ``:port`` on an entry is ignored."""
+    for entry in no_proxy.split(","):
+        name = entry.strip().lower()
+        if name.startswith("[") and "]" in name:
+            name = name[1 : name.index("]")]
+        elif name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        name = name.lstrip(".")
+        if name == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False
+
+
+def new_http_client(
+    ca_bundle: str | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT, proxy: str | None = None
+) -> httpx.Client:
+    """An ``httpx.Client`` on a `DeadlineTransport`, no redirects followed, no base URL (send absolute URLs).
+
+    Raises:
+        OSError, ssl.SSLError: As `ssl_context`. ValueError: As `DeadlineTransport`.
+    """
+    transport = DeadlineTransport(ssl_context(ca_bundle), proxy=proxy)
+    return httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
 
 
 class HttpClientPool:
-    """Process-wide HTTP clients, created on first use, one per trust setting; thread-safe.
+    """Process-wide HTTP clients, created on first use, one per trust setting and proxy; thread-safe.
 
-    The key is the CA bundle path plus the values of `CA_ENV_VARS` when the client was made, so a changed
-    environment gets a client that trusts what it now says. Lives in a module global next to the session
-    cache (``provisioner.paragon.resource.PROCESS_HTTP``), never on a pickled object.
+    The key is the CA bundle path (or, without one, the values of `CA_ENV_VARS`) and the proxy `proxy_for`
+    finds for the base URL, read each time a client is asked for, so a changed environment gets a client
+    that follows it. Lives in a module global next to the session cache
+    (``provisioner.paragon.resource.PROCESS_HTTP``), never on a pickled object.
     """
 
     def __init__(self, timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
@@ -234,18 +300,20 @@ class HttpClientPool:
         self._timeout = timeout
         self._clients: dict[tuple[str | None, ...], httpx.Client] = {}
 
-    def get(self, ca_bundle: str | None = None, env: Mapping[str, str] | None = None) -> httpx.Client:
-        """The shared client for ``ca_bundle`` (and, without one, the CA variables of ``env``, default os.environ).
+    def get(self, base_url: str, ca_bundle: str | None = None) -> httpx.Client:
+        """The shared client for requests to ``base_url`` trusting ``ca_bundle`` (None: the default store).
 
         Raises:
             OSError, ssl.SSLError: As `ssl_context`, on first use of an unreadable bundle.
+            ValueError: As `DeadlineTransport`, for an unsupported proxy.
         """
-        environ = os.environ if env is None else env
-        key = (ca_bundle or None,) if ca_bundle else (None, *(environ.get(name) for name in CA_ENV_VARS))
+        trust = (ca_bundle,) if ca_bundle else (None, *(os.environ.get(name) for name in CA_ENV_VARS))
+        proxy = proxy_for(base_url)
+        key = (*trust, proxy)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self._clients[key] = new_http_client(ca_bundle, self._timeout)
+                client = self._clients[key] = new_http_client(ca_bundle, self._timeout, proxy)
             return client
 
     def __len__(self) -> int:
@@ -302,5 +370,6 @@ __all__ = [
     "check_request_url",
     "deadline_scope",
     "new_http_client",
+    "proxy_for",
     "ssl_context",
 ]
