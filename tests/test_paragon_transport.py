@@ -546,3 +546,29 @@ def test_only_activate_changed_means_one_patch_and_no_put(fake: FakeParagon, pro
     fake.reset_log()
     provider.update(created.id, dict(result.outs), inputs(fake.url, activate=False))
     assert fake.requests == [], "turning activate off records it; the provisioner never deactivates"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "expected"),
+    [
+        ("http://user:proxy-password-canary@proxy:abc", "the proxy URL is not usable (Invalid port: 'abc')"),
+        ("proxy-password-canary@proxy:3128", "the proxy URL has no http:// or https:// scheme"),
+    ],
+    ids=["bad-port", "no-scheme"],
+)
+@pytest.mark.usefixtures("no_proxy_env")
+def test_a_bad_proxy_url_is_one_line_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, proxy: str, expected: str
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    with pytest.raises(ConfigError) as caught:
+        ParagonClient("https://zeus.example.com", login())
+    (line,) = caught.value.problems
+    assert line == f"HTTPS_PROXY / HTTP_PROXY / ALL_PROXY: {expected}. Fix: write http://host:port"
+    assert "canary" not in line
+
+
+def test_a_base_url_with_a_password_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        ParagonClient("https://user:base-password-canary@zeus.example.com:99999", login())
+    assert "canary" not in str(caught.value) and "the value is not a usable URL (Port out of range" in str(caught.value)

@@ -183,7 +183,12 @@ class DeadlineTransport(httpx.BaseTransport):
                 network_backend=backend,
             )
             return
-        via = httpx.Proxy(proxy)
+        try:  # the proxy URL may hold a user name and password: never echo it
+            via = httpx.Proxy(proxy)
+        except httpx.InvalidURL as err:
+            raise ValueError(f"the proxy URL is not usable ({err}). Fix: write http://host:port") from None
+        except ValueError:
+            raise ValueError("the proxy URL has no http:// or https:// scheme. Fix: write http://host:port") from None
         if via.url.scheme not in ("http", "https"):
             raise ValueError(f"a {via.url.scheme}:// proxy is not supported. Fix: use an http:// or https:// proxy")
         self._pool = httpcore.HTTPProxy(
@@ -358,7 +363,8 @@ def check_request_url(value: str) -> None:
         if port != 0 and not any(c.isspace() for c in host):
             return
         problem = "port 0" if port == 0 else "space in the host name"
-    raise ValueError(f"{value!r} is not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
+    shown = "the value" if "@" in value else repr(value)  # never echo a user name and password
+    raise ValueError(f"{shown} is not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
 
 
 __all__ = [
