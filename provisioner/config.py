@@ -185,7 +185,7 @@ class ParagonConfig(_Model):
         False, description="On destroy, also delete the OAuth credentials from Paragon."
     )
     retry_timeout_seconds: float = Field(
-        120.0, gt=0, le=3600, description="Longest total time spent retrying one Paragon call, in seconds."
+        120.0, gt=0, le=3600, description="Deadline of one Paragon call, attempts and waits included, in seconds."
     )
     ca_bundle: str | None = Field(
         None,
