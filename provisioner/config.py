@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import os
 import re
+import ssl
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from provisioner.catalog import (
     CATALOG,
@@ -31,6 +41,7 @@ from provisioner.catalog import (
 )
 from provisioner.defaults import apply_defaults
 from provisioner.errors import ConfigError
+from provisioner.paragon.transport import check_request_url
 from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
 
 DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
@@ -228,7 +239,13 @@ class ParagonConfig(_Model):
         False, description="On destroy, also delete the OAuth credentials from Paragon."
     )
     retry_timeout_seconds: float = Field(
-        120.0, gt=0, le=3600, description="Longest total time spent retrying one Paragon call, in seconds."
+        120.0, gt=0, le=3600, description="Deadline of one Paragon call, attempts and waits included, in seconds."
+    )
+    ca_bundle: str | None = Field(
+        None,
+        min_length=1,
+        description="PEM file of the CA certificate(s) that sign the Paragon host's certificate (a private CA), "
+        "used instead of the default trust store; relative to this file's folder.",
     )
 
     @field_validator("project_id")
@@ -239,7 +256,36 @@ class ParagonConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        return check_https_url(value, "base_url")
+        check_https_url(value, "base_url")
+        check_request_url(value)
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Resolve against the config file's folder (validation context ``config_dir``); must load as PEM."""
+        if value is None:
+            return None
+        base = (info.context or {}).get("config_dir")
+        path = Path(value).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        path = path.resolve()
+        if not path.is_file():
+            raise ValueError(
+                f"CA bundle {str(path)!r} does not exist or is not a file. Fix: give the path of a PEM file "
+                "(absolute, or relative to this config file's folder)"
+            )
+        if not os.access(path, os.R_OK):
+            raise ValueError(f"CA bundle {str(path)!r} is not readable. Fix: make it readable for this user")
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (ssl.SSLError, ValueError, OSError) as err:
+            raise ValueError(
+                f"CA bundle {str(path)!r} holds no usable PEM certificate ({err}). Fix: export the CA "
+                "certificate as PEM (-----BEGIN CERTIFICATE-----)"
+            ) from None
+        return str(path)
 
     @field_validator("redirect_uri")
     @classmethod
@@ -508,7 +554,7 @@ def load_config(path: Path) -> ProvisionerConfig:
     if not isinstance(doc.data, dict):
         raise ConfigError([f"{path}: the top level must be a mapping with `paragon:` and `integrations:`"])
     try:
-        config = ProvisionerConfig.model_validate(doc.data)
+        config = ProvisionerConfig.model_validate(doc.data, context={"config_dir": path.parent})
     except ValidationError as err:
         errors = err.errors()
         # A misspelt required key shows up twice (unknown key + missing key); report it once, as the typo.

@@ -11,7 +11,8 @@
     └── ParagonError                    anything on the way to Paragon's API
         ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
         ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
-        │   └── ParagonTimeout          connect/read timeout (after retries)
+        │   ├── ParagonTimeout          connect/read timeout (after retries), or the call's time budget spent
+        │   └── ParagonTLSError         the server's certificate is not trusted; never retried
         ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
         ├── IntegrationNotInProject     the integration has not been added to the Paragon project
         └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
@@ -59,6 +60,10 @@ class ParagonTransportError(ParagonError):
 
 class ParagonTimeout(ParagonTransportError):
     """Connect, read or write timeout, after retries."""
+
+
+class ParagonTLSError(ParagonTransportError):
+    """The TLS certificate of the Paragon host could not be verified (untrusted CA, wrong host name, expired)."""
 
 
 class ParagonResponseError(ParagonError):

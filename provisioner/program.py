@@ -108,6 +108,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                 delete_on_destroy=config.paragon.delete_credentials_on_destroy,
                 retry_timeout_seconds=config.paragon.retry_timeout_seconds,
                 extra_values=dict(integration.paragon_values),
+                ca_bundle=config.paragon.ca_bundle,
             ),
             opts=pulumi.ResourceOptions(depends_on=[app]),
         )

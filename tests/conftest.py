@@ -34,12 +34,14 @@ def no_ca_bundle(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 @pytest.fixture
 def fresh_provider_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh dynamic provider process: an empty session cache and no PARAGON_* variables."""
+    """A fresh dynamic provider process: an empty session cache and HTTP client pool, no PARAGON_* variables."""
     from provisioner.paragon import resource
     from provisioner.paragon.client import SessionCache
     from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD
+    from provisioner.paragon.transport import HttpClientPool
 
     monkeypatch.setattr(resource, "PROCESS_SESSIONS", SessionCache())
+    monkeypatch.setattr(resource, "PROCESS_HTTP", HttpClientPool())
     for name in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD, ENV_BASE_URL):
         monkeypatch.delenv(name, raising=False)
 

@@ -4,7 +4,9 @@ It serves the endpoints described in ``/work/shared/reference/paragon-api.md`` o
 ``http://127.0.0.1:<random port>`` from a :class:`http.server.ThreadingHTTPServer` running in a daemon
 thread, keeps its state (users, tokens, projects, integrations, credentials) in memory behind a lock, records
 every request it receives, and can be scripted to misbehave (error statuses, extra headers such as
-``Retry-After``, raw bodies, dropped connections, delays) for the next N matching requests.
+``Retry-After``, raw bodies, dropped connections, delays, responses trickled byte by byte) for the next N
+matching requests. With ``tls=`` (an ``ssl.SSLContext`` holding a server certificate) it serves
+``https://127.0.0.1:<port>`` instead.
 
 Typical use::
 
@@ -41,6 +43,7 @@ import json as jsonlib
 import re
 import secrets
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -102,6 +105,9 @@ class Fault:
 
     * ``drop``: close the connection without writing anything (the client sees a disconnect).
     * ``delay``: sleep this many seconds first (interrupted by :meth:`FakeParagon.stop`, which then drops).
+      A long delay (e.g. 3600) is a server that never answers.
+    * ``trickle``: send the response (status line, headers and body) one byte at a time, this many seconds
+      apart (a server that is alive but too slow; interrupted by :meth:`FakeParagon.stop`).
     * ``status``/``headers``/``body``/``content_type``: the response to send. ``body`` is sent raw;
       when ``None`` it defaults to a Paragon-shaped JSON error
       ``{"message": <reason phrase>, "meta": {"errors": [{"error": <reason phrase>}]}}``.
@@ -117,12 +123,13 @@ class Fault:
     content_type: str = "application/json"
     drop: bool = False
     delay: float = 0.0
+    trickle: float = 0.0
 
     def __post_init__(self) -> None:
         if not 100 <= self.status <= 599:
             raise ValueError(f"Fault.status must be an HTTP status code, got {self.status}")
-        if self.delay < 0:
-            raise ValueError("Fault.delay must be >= 0")
+        if self.delay < 0 or self.trickle < 0:
+            raise ValueError("Fault.delay and Fault.trickle must be >= 0")
 
     @property
     def passes_through(self) -> bool:
@@ -220,16 +227,22 @@ class FakeParagon:
     :meth:`credential_for` / :meth:`count`, which lock.
     """
 
-    def __init__(self, *, list_shape: str = "paged", page_size: int = 2) -> None:
+    def __init__(self, *, list_shape: str = "paged", page_size: int = 2, tls: ssl.SSLContext | None = None) -> None:
         if list_shape not in ("bare", "paged"):
             raise ValueError(f"list_shape must be 'bare' or 'paged', got {list_shape!r}")
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
         self.list_shape = list_shape
         self.page_size = page_size
+        self.tls = tls
+        """Server-side TLS context: when set, connections are TLS and :attr:`url` is ``https://``."""
         self.url = ""
         self.requests: list[RecordedRequest] = []
         self.credentials: dict[str, dict[str, Any]] = {}
+        self.connections = 0
+        """TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests)."""
+        self.tls_refusals = 0
+        """TLS handshakes that failed (with ``tls=``: e.g. the client did not trust the certificate)."""
         self.server_errors: list[BaseException] = []
         """Exceptions raised inside the fake's own handlers (answered with 500); should stay empty."""
 
@@ -251,7 +264,7 @@ class FakeParagon:
         self._stopping.clear()
         server = _Server(("127.0.0.1", 0), self)
         host, port = server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
+        self.url = f"{'https' if self.tls else 'http'}://{host!s}:{port}"
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
@@ -677,11 +690,37 @@ class _Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
+        with self.fake._lock:
+            self.fake.connections += 1
         with self._track_lock:
             self._handler_threads = [t for t in self._handler_threads if t.is_alive()]
             self._handler_threads.append(thread)
             self._connections.add(request)
         thread.start()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve one connection, after a TLS handshake when the fake has a TLS context (in the handler thread)."""
+        tls = self.fake.tls
+        if tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(5.0)  # a client that never finishes the handshake does not pin the thread
+        try:
+            secure = tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            with self.fake._lock:  # the client refused our certificate (the point of some tests) or went away
+                self.fake.tls_refusals += 1
+            return
+        secure.settimeout(None)
+        with self._track_lock:  # stop() must shut down the socket the handler actually reads from
+            self._connections.discard(request)
+            self._connections.add(secure)
+        try:
+            super().finish_request(secure, client_address)
+        finally:
+            with self._track_lock:
+                self._connections.discard(secure)
+            secure.close()
 
     def shutdown_request(self, request: Any) -> None:
         with self._track_lock:
@@ -790,6 +829,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
         extra_headers: dict[str, str] = {}
+        trickle = 0.0
         fault = fake._record_and_take_fault(req)
         if fault is not None:
             if fault.delay > 0 and fake._stopping.wait(fault.delay):
@@ -801,9 +841,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not fault.passes_through:
                 hdrs = {"Content-Type": fault.content_type}
                 hdrs.update(fault.headers)
-                self._send(fault.status, fault.render_body(), hdrs)
+                self._send(fault.status, fault.render_body(), hdrs, fault.trickle)
                 return
             extra_headers = dict(fault.headers)
+            trickle = fault.trickle
 
         is_json = headers.get("content-type", "").split(";", 1)[0].strip().lower() == "application/json"
         json_body = parsed if is_json and parses else None
@@ -817,15 +858,31 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 500, _json_bytes(_error_body("Internal server error (fake)"))
         hdrs = {"Content-Type": "application/json; charset=utf-8"}
         hdrs.update(extra_headers)
-        self._send(status, body, hdrs)
+        self._send(status, body, hdrs, trickle)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str], trickle: float = 0.0) -> None:
+        if trickle > 0:
+            self._trickle(status, body, headers, trickle)
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _trickle(self, status: int, body: bytes, headers: dict[str, str], interval: float) -> None:
+        """Write the whole response one byte at a time, ``interval`` seconds apart; stop when the fake stops."""
+        head = f"HTTP/1.1 {status} {_reason(status)}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        raw = head.encode("latin-1") + body
+        self.close_connection = True
+        for index in range(len(raw)):
+            if self._fake._stopping.wait(interval):
+                self._drop()
+                return
+            self.wfile.write(raw[index : index + 1])
 
     def _drop(self) -> None:
         """Close the connection without writing a status line."""

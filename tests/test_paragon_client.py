@@ -10,6 +10,7 @@ status, the total-time budget with a fake clock) use `httpx.MockTransport` inste
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import random
 import socket
@@ -436,11 +437,12 @@ def test_paged_list_with_a_cursor_that_never_ends_is_an_error(
     import provisioner.paragon.client as client_module
 
     monkeypatch.setattr(client_module, "MAX_PAGES", 3)
-    page = json.dumps({"items": [], "nextPageCursor": "again"})
+    pages = itertools.count(1)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/auth/login/email":
             return httpx.Response(201, json={"accessToken": "t"})
+        page = json.dumps({"items": [], "nextPageCursor": f"cursor-{next(pages)}"})  # advances, never ends
         return httpx.Response(200, text=page, headers={"Content-Type": "application/json"})
 
     transport = httpx.MockTransport(handler)

@@ -8,7 +8,14 @@ Retries (`RetryPolicy`): 408, 409, 429, 5xx, connection errors and timeouts are 
 exponential backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date), until the attempt
 limit or the total time budget runs out. Other 4xx mean the request is wrong and are raised at once. A 401
 triggers one re-login (when an email and password are available) and one retry. Retrying the credential
-PUT is safe because it is an idempotent upsert: the same body leaves the same state.
+PUT is safe because it is an idempotent upsert: the same body leaves the same state. A certificate that
+cannot be verified is never retried (`ParagonTLSError`).
+
+Deadline: ``RetryPolicy.total_seconds`` bounds the whole call, attempts included, not only the waits between
+them. Each attempt's httpx timeouts are shrunk to the time left, and the request runs inside
+`provisioner.paragon.transport.deadline_scope`, so with the default transport every socket wait (connect,
+TLS, headers, a body trickled byte by byte) ends by the deadline; then `ParagonTimeout` names the budget.
+A paged integrations list shares one deadline across its pages.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import email.utils
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,16 +32,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from provisioner.errors import (
+    ConfigError,
     IntegrationNotInProject,
     ParagonAuthError,
     ParagonError,
     ParagonResponseError,
     ParagonTimeout,
+    ParagonTLSError,
     ParagonTransportError,
     error_for_status,
 )
@@ -45,11 +56,18 @@ from provisioner.paragon.models import (
     OAuthCredentialUpsert,
     OAuthCredentialValues,
 )
+from provisioner.paragon.transport import (
+    DEFAULT_TIMEOUT,
+    HttpClientPool,
+    certificate_failure,
+    check_request_url,
+    deadline_scope,
+    new_http_client,
+    proxy_for,
+)
 
 log = logging.getLogger("provisioner.paragon")
 
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
-"""Per-request timeouts in seconds: 5 s to connect, 30 s to read/write/pool."""
 DEFAULT_PAGE_SIZE: Final = 100
 """``size`` asked of the paged (2025) integrations list."""
 MAX_PAGES: Final = 1000
@@ -257,11 +275,19 @@ class ParagonClient:
         login: Token and/or email + password (`provisioner.paragon.login.login_from`).
         http: An `httpx.Client` to use instead of creating one (its lifetime stays the caller's).
         transport: An httpx transport for a created client (e.g. `httpx.MockTransport` in tests).
-        timeout: Per-request timeouts.
-        retry: The retry policy.
+        timeout: Per-operation timeouts (each attempt shrinks them to the time left of the call's budget).
+        retry: The retry policy; ``total_seconds`` is the deadline of each call.
         cache: Token and integrations cache to share between clients; a private one by default.
+        clients: A process-wide `HttpClientPool` to take the HTTP client from (kept open on `close`);
+            without ``http``, ``transport`` or ``clients``, a private client is created and closed on `close`.
+        ca_bundle: PEM file of the CA certificates that sign Paragon's certificate (``paragon.ca_bundle``),
+            instead of the default trust store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / certifi).
 
     Every method raises subclasses of `provisioner.errors.ParagonError`; messages never hold a secret.
+
+    Raises:
+        ConfigError: ``base_url`` is not a URL httpx can send to (bad port, character or host name), or
+            ``ca_bundle`` cannot be loaded.
     """
 
     def __init__(
@@ -274,15 +300,36 @@ class ParagonClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         cache: SessionCache | None = None,
+        clients: HttpClientPool | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        try:
+            check_request_url(self.base_url)
+        except ValueError as err:
+            raise ConfigError([f"Paragon base URL (paragon.base_url or PARAGON_BASE_URL): {err}"]) from None
         self._login = login
-        self._owns_http = http is None
-        self._http = http or httpx.Client(
-            base_url=self.base_url, timeout=timeout, transport=transport, follow_redirects=False
-        )
-        self._retry = retry or RetryPolicy()
         self._timeout = timeout
+        self._owns_http = http is None and (transport is not None or clients is None)
+        try:
+            if http is not None:
+                self._http = http
+            elif transport is not None:
+                self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+            elif clients is not None:
+                self._http = clients.get(self.base_url, ca_bundle)
+            else:
+                self._http = new_http_client(ca_bundle, timeout, proxy_for(self.base_url))
+        except ValueError as err:
+            raise ConfigError([f"HTTPS_PROXY / HTTP_PROXY / ALL_PROXY: {err}"]) from None
+        except (OSError, ssl.SSLError) as err:
+            raise ConfigError(
+                [
+                    f"paragon.ca_bundle: cannot load {ca_bundle} as PEM CA certificates ({err}). Fix: point it at "
+                    "a readable PEM file holding the CA certificate(s) of your Paragon host"
+                ]
+            ) from None
+        self._retry = retry or RetryPolicy()
         self._cache = cache or SessionCache()
 
     def __repr__(self) -> str:
@@ -307,24 +354,30 @@ class ParagonClient:
     def _token_key(self) -> tuple[str, str]:
         return (self.base_url, self._login.identity)
 
-    def _token(self) -> str:
-        """The process's token for this host and login: cached, or one login shared by concurrent callers."""
+    def _token(self, deadline: float | None = None) -> str:
+        """The process's token for this host and login: cached, or one login shared by concurrent callers.
+
+        Args:
+            deadline: The calling request's deadline (`RetryPolicy.clock` seconds): a login made for it shares it.
+        """
         if self._login.access_token is not None and self._cache.token(self._token_key) is None:
             self._cache.store_token(self._token_key, self._login.access_token.get_secret_value())
-        return self._cache.token_or_fetch(self._token_key, self._log_in, self._flight_wait)
+        return self._cache.token_or_fetch(self._token_key, lambda: self._log_in(deadline), self._flight_wait)
 
     @property
     def _flight_wait(self) -> float:
         """Longest wait for another caller's login or list, in seconds: its retry budget plus one read timeout."""
         return self._retry.total_seconds + (self._timeout.read or 30.0)
 
-    def _log_in(self) -> str:
-        """``POST /auth/login/email`` → the access token. Raises ParagonAuthError when refused."""
+    def _log_in(self, deadline: float | None = None) -> str:
+        """``POST /auth/login/email`` → the access token (within ``deadline``). Raises ParagonAuthError when refused."""
         if not self._login.can_log_in:
             raise ParagonAuthError("POST", "/auth/login/email", 401, "", TOKEN_REJECTED_HINT)
         assert self._login.password is not None  # can_log_in checked it
         body = {"username": self._login.email, "password": self._login.password.get_secret_value()}
-        response = self._send("POST", "/auth/login/email", json=body, authenticated=False, expect=(200, 201))
+        response = self._send(
+            "POST", "/auth/login/email", json=body, authenticated=False, expect=(200, 201), deadline=deadline
+        )
         payload = self._json(response, "POST /auth/login/email")
         token = payload.get("accessToken") if isinstance(payload, dict) else None
         if not isinstance(token, str) or not token:
@@ -345,10 +398,16 @@ class ParagonClient:
         expect: tuple[int, ...] = (200,),
         allow: tuple[int, ...] = (),
         redact: tuple[str, ...] = (),
+        deadline: float | None = None,
     ) -> httpx.Response:
-        """One logical call: retries, one re-login on 401, status check. Returns 2xx or an allowed status."""
+        """One logical call: retries, one re-login on 401, status check. Returns 2xx or an allowed status.
+
+        ``deadline`` (in ``policy.clock`` seconds) defaults to now + ``policy.total_seconds``; pass one to
+        share a budget between calls (the pages of one list, a re-login inside a call).
+        """
         policy = self._retry
-        deadline = policy.clock() + policy.total_seconds
+        if deadline is None:
+            deadline = self._deadline()
         relogged = False
         attempt = 0
         scrub = [*self._login.secrets(), *redact]
@@ -356,19 +415,35 @@ class ParagonClient:
             attempt += 1
             headers = {"Accept": "application/json"}
             if authenticated:
-                token = self._token()
+                token = self._token(deadline)
                 headers["Authorization"] = f"Bearer {token}"
                 if token not in scrub:  # a session token from login is a secret too, JWT-shaped or not
                     scrub.append(token)
+            left = deadline - policy.clock()
+            if left <= 0:
+                raise self._out_of_time(method, path)
             retry_after: float | None = None
             try:
-                response = self._http.request(method, path, json=json, params=params, headers=headers)
+                with deadline_scope(left):
+                    response = self._http.request(
+                        method,
+                        self.base_url + path,
+                        json=json,
+                        params=params,
+                        headers=headers,
+                        timeout=self._attempt_timeout(left),
+                    )
             except httpx.TimeoutException as err:
+                if policy.clock() >= deadline:
+                    raise self._out_of_time(method, path) from None
                 failure: ParagonError = ParagonTimeout(
                     f"Paragon {method} {path}: timed out ({type(err).__name__}) after {attempt} attempt(s); "
                     f"is {self.base_url} reachable and healthy?"
                 )
             except httpx.TransportError as err:
+                untrusted = certificate_failure(err)
+                if untrusted is not None:
+                    raise self._untrusted(method, path, untrusted) from None
                 failure = ParagonTransportError(
                     f"Paragon {method} {path}: cannot reach {self.base_url} ({type(err).__name__}) after "
                     f"{attempt} attempt(s). Check paragon.base_url / PARAGON_BASE_URL and the network"
@@ -385,7 +460,7 @@ class ParagonClient:
                         raise ParagonAuthError(
                             method, path, status, _server_message(response, scrub), TOKEN_REJECTED_HINT
                         )
-                    self._cache.store_token(self._token_key, self._log_in())
+                    self._cache.store_token(self._token_key, self._log_in(deadline))
                     attempt -= 1  # the re-login does not use up the retry budget
                     continue
                 error_class = error_for_status(status)
@@ -395,10 +470,42 @@ class ParagonClient:
                 failure = error_class(method, path, status, message, f"gave up after {attempt} attempt(s)")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
             delay = retry_after if retry_after is not None else policy.backoff(attempt)
-            if attempt >= policy.max_attempts or policy.clock() + delay > deadline:
+            if attempt >= policy.max_attempts:
                 raise failure
+            if policy.clock() + delay > deadline:  # no time for the wait and another attempt
+                raise self._out_of_time(method, path) if isinstance(failure, ParagonTimeout) else failure
             log.info("Paragon %s %s failed (%s); retrying in %.1f s", method, path, type(failure).__name__, delay)
             policy.sleep(delay)
+
+    def _deadline(self) -> float:
+        """The end of a call's time budget that starts now, in ``policy.clock`` seconds."""
+        return self._retry.clock() + self._retry.total_seconds
+
+    def _attempt_timeout(self, left: float) -> httpx.Timeout:
+        """The configured per-operation timeouts, none longer than the ``left`` seconds of the budget."""
+        t = self._timeout
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
+
+    def _out_of_time(self, method: str, path: str) -> ParagonTimeout:
+        return ParagonTimeout(
+            f"Paragon {method} {path} did not finish within {self._retry.total_seconds:g} s "
+            f"(paragon.retry_timeout_seconds). Fix: check that {self.base_url} is reachable and healthy, or "
+            "raise paragon.retry_timeout_seconds"
+        )
+
+    def _untrusted(self, method: str, path: str, err: ssl.SSLCertVerificationError) -> ParagonTLSError:
+        host = urlsplit(self.base_url).hostname
+        reason = err.verify_message or err.reason or "verification failed"
+        return ParagonTLSError(
+            f"Paragon {method} {path}: the TLS certificate of {host} could not be verified ({reason}); not "
+            "retried. Fix: if Paragon uses a private CA, set paragon.ca_bundle to a PEM file with that CA's "
+            "certificate, or set SSL_CERT_FILE to such a file in the environment of `pulumi up` (either replaces "
+            "the default CA store); if the CA is public, check the host name in paragon.base_url / PARAGON_BASE_URL"
+        )
 
     def _hint(self, method: str, path: str, status: int) -> str:
         if path == "/auth/login/email" and status in (400, 401, 403):
@@ -436,11 +543,14 @@ class ParagonClient:
     # --- integrations ----------------------------------------------------------------------------------
 
     def _pages(self, project_id: str) -> Iterator[Any]:
+        """Every item of every page, under one deadline; a cursor seen before ends it with ParagonResponseError."""
         path = f"/projects/{project_id}/integrations"
         endpoint = f"GET {path}"
         params: dict[str, str] = {"size": str(DEFAULT_PAGE_SIZE)}
-        for _ in range(MAX_PAGES):
-            payload = self._json(self._send("GET", path, params=params), endpoint)
+        deadline = self._deadline()
+        seen: set[str] = set()  # every cursor followed so far
+        for page in range(1, MAX_PAGES + 1):
+            payload = self._json(self._send("GET", path, params=params, deadline=deadline), endpoint)
             if isinstance(payload, list):  # 2024 shape: a bare array
                 yield from payload
                 return
@@ -450,6 +560,12 @@ class ParagonClient:
             cursor = payload.get("nextPageCursor")
             if not cursor:
                 return
+            if str(cursor) in seen:
+                raise ParagonResponseError(
+                    f"{endpoint}: page {page} returned a nextPageCursor already followed; the list does not "
+                    "advance, so it was stopped (a Paragon pagination fault: retry later or report it to Paragon)"
+                )
+            seen.add(str(cursor))
             params = {"size": str(DEFAULT_PAGE_SIZE), "cursor": str(cursor)}
         raise ParagonResponseError(f"{endpoint}: more than {MAX_PAGES} pages; the cursor does not end")
 

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from provisioner.config import check_https_url
 from provisioner.errors import ConfigError, ParagonLoginMissing
+from provisioner.paragon.transport import check_request_url
 
 ENV_ACCESS_TOKEN = "PARAGON_ACCESS_TOKEN"
 ENV_EMAIL = "PARAGON_EMAIL"
@@ -90,11 +91,14 @@ def base_url_from(configured: str, env: Mapping[str, str]) -> str:
     """The Paragon API base URL: ``PARAGON_BASE_URL`` if set, else ``paragon.base_url`` from config.
 
     Raises:
-        ConfigError: The chosen URL is not https (loopback http is allowed for tests).
+        ConfigError: The chosen URL is not https (loopback http is allowed for tests), or httpx could not send
+            to it (bad port, character or host name).
     """
     override = env.get(ENV_BASE_URL)
     value = override or configured
     try:
-        return check_https_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
+        url = check_https_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
+        check_request_url(url)
+        return url
     except ValueError as err:
         raise ConfigError([f"{ENV_BASE_URL if override else 'paragon.base_url'}: {err}"]) from None

@@ -2,15 +2,17 @@
 
 Inputs (wire names): ``projectId``, ``integrationKey``, ``baseUrl``, ``credentialName``, ``clientId``,
 ``clientSecret`` (a Pulumi secret), ``scopes`` (ONE space-separated string), ``activate``,
-``deleteOnDestroy``, ``retryTimeoutSeconds``, and ``extraValues`` (only when non-empty: non-secret strings
-merged into the credential's ``values`` next to clientId/clientSecret/scopes). Outputs add ``credentialId``,
-``integrationId`` and ``secretFingerprint``; the secret itself is never an output.
+``deleteOnDestroy``, ``retryTimeoutSeconds``, ``caBundle`` (a PEM file path or null), and ``extraValues``
+(only when non-empty: non-secret strings merged into the credential's ``values`` next to
+clientId/clientSecret/scopes). Outputs add ``credentialId``, ``integrationId`` and ``secretFingerprint``;
+the secret itself is never an output.
 
 The provider object is pickled into state and run in Pulumi's dynamic provider process, so it holds no
 client, token or login: each method builds a `ParagonClient` from the environment at call time
-(`provisioner.paragon.login`). The one process-wide object is `PROCESS_SESSIONS`, the token and
-integrations-list cache the call budget needs (1 login + 1 list + K PUTs for K changed integrations); it is
-created in the provider process and never pickled.
+(`provisioner.paragon.login`). The process-wide objects are module globals, created in the provider process
+and never pickled: `PROCESS_SESSIONS`, the token and integrations-list cache the call budget needs (1 login
++ 1 list + K PUTs for K changed integrations), and `PROCESS_HTTP`, the HTTP clients (one per CA setting,
+each with its SSL context and keep-alive connections) shared by every call and gRPC thread.
 
 ``check`` and ``diff`` are local (no Paragon call, ever). During preview, inputs not known yet arrive as
 `pulumi.output.Unknown` (the SDK's provider server decodes with unknowns kept) or as the engine's
@@ -62,17 +64,20 @@ from provisioner.config import check_https_url
 from provisioner.errors import ProvisionerError
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
+from provisioner.paragon.transport import HttpClientPool
 
 log = logging.getLogger("provisioner.paragon")
 
 PROCESS_SESSIONS: Final = SessionCache()
 """Token and integrations cache for the dynamic provider process (see the module docstring)."""
+PROCESS_HTTP: Final = HttpClientPool()
+"""HTTP clients for the dynamic provider process, created lazily (see the module docstring)."""
 
 REPLACE_ON: Final = ("projectId", "integrationKey")
 """Inputs whose change means a different credential in Paragon: replace, not update."""
 UPDATE_ON: Final = ("baseUrl", "clientId", "scopes", "credentialName", "activate", "extraValues")
 """Inputs pushed to Paragon in place when they change (plus the secret, by fingerprint)."""
-SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds")
+SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds", "caBundle")
 """Inputs that only change how the provider behaves: recorded in state without calling Paragon."""
 _FINGERPRINT_DOMAIN: Final = b"paragon-provisioner/client-secret/v1\x00"
 
@@ -164,7 +169,10 @@ class ParagonCredentialProvider(ResourceProvider):
         login = login_from(os.environ, stack_login)
         base_url = base_url_from(str(props["baseUrl"]), os.environ)
         retry = RetryPolicy(total_seconds=float(props.get("retryTimeoutSeconds") or 120.0))
-        return ParagonClient(base_url, login, retry=retry, cache=PROCESS_SESSIONS)
+        ca_bundle = props.get("caBundle") or None
+        return ParagonClient(
+            base_url, login, retry=retry, cache=PROCESS_SESSIONS, clients=PROCESS_HTTP, ca_bundle=ca_bundle
+        )
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs locally (no network): required values present, https base URL, scopes a string.
@@ -243,12 +251,27 @@ class ParagonCredentialProvider(ResourceProvider):
         return CreateResult(str(outs["credentialId"]), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Upsert again with the new values; when only provider settings changed, record them without a call."""
-        if _changed(olds, news, UPDATE_ON) or _secret_changed(olds, news):
+        """Upsert again with the new values; when only provider settings changed, record them without a call.
+
+        When only ``activate`` changed, no PUT: turned on, the integration is activated (PATCH) if it is not
+        active yet; turned off, nothing is called (the provisioner never deactivates).
+        """
+        changed = _changed(olds, news, UPDATE_ON)
+        if _secret_changed(olds, news) or any(key != "activate" for key in changed):
             return UpdateResult(self._push(news))
+        if changed and news.get("activate"):
+            self._activate(news)
         outs = {k: v for k, v in news.items() if k != "clientSecret"}
         outs.update({k: olds.get(k) for k in ("credentialId", "integrationId", "secretFingerprint")})
         return UpdateResult(outs)
+
+    def _activate(self, props: dict[str, Any]) -> None:
+        """Mark the integration active (one PATCH) unless Paragon already shows it active."""
+        project_id = str(props["projectId"])
+        with self._client(props) as client:
+            integration = client.find_integration(project_id, str(props["integrationKey"]))
+            if integration.is_active is not True:
+                client.set_integration_active(project_id, integration.id, True)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Report what Paragon holds now; an empty ID when the credential is gone (refresh drops it).
@@ -304,7 +327,9 @@ class OAuthCredentialArgs:
         scopes: The scopes string pushed to Paragon (single spaces).
         activate: Also mark the integration active.
         delete_on_destroy: Delete the credential from Paragon on ``pulumi destroy``.
-        retry_timeout_seconds: Retry budget per Paragon call, in seconds.
+        retry_timeout_seconds: Time budget per Paragon call (attempts and waits), in seconds.
+        ca_bundle: Absolute path of a PEM file of CA certificates to trust for Paragon (``paragon.ca_bundle``),
+            or None for the default store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / certifi).
         extra_values: Non-secret values merged into the credential's ``values`` (Paragon does not document
             their keys; see docs/integrations.md). Sent only when non-empty.
     """
@@ -320,6 +345,7 @@ class OAuthCredentialArgs:
     delete_on_destroy: bool = False
     retry_timeout_seconds: float = 120.0
     extra_values: Mapping[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
 
 
 class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
@@ -350,6 +376,7 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
             "activate": args.activate,
             "deleteOnDestroy": args.delete_on_destroy,
             "retryTimeoutSeconds": args.retry_timeout_seconds,
+            "caBundle": args.ca_bundle,
             "credentialId": None,
             "integrationId": None,
             "secretFingerprint": None,
