@@ -2,6 +2,7 @@
 
 Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
+Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from provisioner.config import config_path, json_schema, load_config
+from provisioner.config import config_path, json_schema, load_config, load_config_report
 from provisioner.errors import ConfigError
 from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
 from provisioner.rotation import parse_rfc3339, rfc3339
-from provisioner.status import Health, OutputsError, assess, exit_code
+from provisioner.status import Health, OutputsError, assess, exit_code, parse_outputs_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
@@ -129,22 +130,35 @@ def _default_config_files() -> list[Path]:
     return sorted(p for p in Path("config").glob("*.yaml") if not p.name.startswith("Pulumi."))
 
 
+def _config_files(paths: list[Path]) -> list[Path]:
+    """Each given file, and the ``*.yaml`` files (sorted) of each given folder."""
+    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+
+
 @app.command()
 def validate(
-    files: Annotated[list[Path] | None, typer.Argument(help="Config files; default config/*.yaml.")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Config files or folders of them; default config/*.yaml.")
+    ] = None,
 ) -> None:
-    """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise."""
-    paths = files or _default_config_files()
+    """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise.
+
+    Problems and warnings go to stderr, one line each, in line order; warnings alone keep exit 0.
+    """
+    paths = _config_files(files) if files else _default_config_files()
     if not paths:
         raise _fail("no config files given and none found in config/")
     bad = 0
+    stderr = Console(stderr=True, soft_wrap=True, highlight=False)
     for path in paths:
         try:
-            load_config(path)
+            loaded = load_config_report(path)
         except ConfigError as err:
             bad += 1
-            Console(stderr=True, soft_wrap=True, highlight=False).print(str(err), markup=False)
+            stderr.print(str(err), markup=False)
         else:
+            for warning in loaded.warnings:
+                stderr.print(str(warning), markup=False)
             typer.echo(f"{path}: valid")
     if bad:
         raise typer.Exit(1)
@@ -153,29 +167,31 @@ def validate(
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
     if outputs_file is not None:
         try:
-            data = json.loads(outputs_file.read_text(encoding="utf-8"))
+            text = outputs_file.read_text(encoding="utf-8")
         except (OSError, ValueError) as err:
             raise _fail(
                 f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
             ) from None
+        source = str(outputs_file)
     else:
         if shutil.which("pulumi") is None:
             raise _fail(
                 "the pulumi CLI is not on PATH. Fix: install it, or pass --outputs FILE with the "
                 "output of `pulumi stack output --json`"
             )
-        done = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--stack", stack],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = ["pulumi", "stack", "output", "--json", "--stack", stack]
+        source = " ".join(command)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as err:
+            raise _fail(f"{source}: could not run ({err.strerror})") from None
         if done.returncode != 0:
-            raise _fail(f"pulumi stack output --json --stack {stack} failed: {done.stderr.strip()[:500]}")
-        data = json.loads(done.stdout or "{}")
-    if not isinstance(data, dict):
-        raise _fail("stack outputs must be a JSON object")
-    return data
+            raise _fail(f"{source} failed: {' '.join(done.stderr.split())[:500]}")
+        text = done.stdout if done.stdout.strip() else "{}"
+    try:
+        return parse_outputs_json(text, source)
+    except OutputsError as err:
+        raise _fail(str(err)) from None
 
 
 @app.command()

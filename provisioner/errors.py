@@ -63,7 +63,7 @@ class Problem:
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        head = self.file + (f":{self.line}" if self.line is not None else "")
+        head = self.file + (f":{self.line}" if self.file and self.line is not None else "")
         text = self.message.rstrip(". ")
         if self.severity == "warning":
             text = f"warning: {text}"
