@@ -84,7 +84,10 @@ def check_uuid(value: str, what: str) -> str:
         ValueError: Not a GUID, or the nil GUID (all zeros), which names nothing.
     """
     if not _UUID.fullmatch(value):
-        raise ValueError(f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7")
+        raise ValueError(
+            f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7. Fix: copy the ID exactly as "
+            "shown (Paragon: the dashboard URL; Entra: the object's Overview page)"
+        )
     if value == NIL_GUID:
         raise ValueError(f"{what} is the nil GUID (all zeros), which names nothing. Fix: copy the real ID")
     return value.lower()
@@ -646,7 +649,13 @@ def load_config_report(path: Path) -> LoadedConfig:
     if not isinstance(doc.data, dict):
         if not problems:
             problems.append(
-                Problem(str(path), None, "", "the top level must be a mapping with `paragon:` and `integrations:`")
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    "the top level must be a mapping with `paragon:` and `integrations:`",
+                    "start from config/dev.yaml",
+                )
             )
         raise ConfigError(problems)
     problems += _integration_keys_that_are_settings(doc)

@@ -210,15 +210,19 @@ class _Builder:
             return None
         try:
             return self._scalars.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as err:
+        except Exception as err:  # noqa: BLE001 - whatever a constructor raises becomes a keyed problem
             what = _TAG_WORDS.get(node.tag, "a value")
-            reason = str(getattr(err, "problem", None) or err).split("\n")[0]
+            if isinstance(err, (yaml.YAMLError, ValueError, OverflowError)):
+                reason = str(getattr(err, "problem", None) or err).split("\n")[0]
+            else:
+                reason = "it is not written in that form"
             if "limit" in reason and "digits" in reason:
                 reason = "it has more digits than Python converts"
             if node.tag == _YAML + "timestamp":
                 fix = "write a real date as YYYY-MM-DD, or quote the value if it is text"
             elif node.tag in (_YAML + "int", _YAML + "float"):
-                fix = "write a smaller number, or quote the value if it is text"
+                digits = "digits" in reason
+                fix = f"write {'a smaller number' if digits else 'digits only'}, or quote the value if it is text"
             else:
                 fix = "quote the value if it is text"
             self._doc.add(path, f"{shown(raw)} reads as {what} but YAML cannot build it ({reason})", fix, line)
