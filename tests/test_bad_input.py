@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import VALID_CONFIG
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from provisioner import entry
@@ -739,3 +741,25 @@ def test_validate_a_folder_of_bad_configs_one_sorted_line_per_problem(project_di
         assert len(numbers) == _expected_count(path), (path.name, [ln for ln in lines if str(path) in ln])
         assert numbers == sorted(numbers), path.name
     assert not any("CANARY" in line for line in lines), "a pasted secret was echoed"
+
+
+# --- any text: the loader ends in a config or a ConfigError, nothing else --------------------------------
+
+YAMLISH = " \t\n:-[]{}!&*#'\"|>%@`,?.0123456789abcdefxyzTQ~_/"
+
+
+@settings(max_examples=300)
+@given(
+    cut=st.integers(min_value=0, max_value=len(VALID_CONFIG)),
+    noise=st.text(alphabet=YAMLISH, max_size=40),
+    tail=st.sampled_from(["", "    secret:\n      anchor: ", "    owners: [", "  x: !", "    display_name: 2025-02-"]),
+)
+def test_any_text_ends_in_a_config_or_one_line_problems(
+    tmp_path_factory: pytest.TempPathFactory, cut: int, noise: str, tail: str
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "dev.yaml"
+    path.write_text(VALID_CONFIG[:cut] + noise + VALID_CONFIG[cut:] + tail + noise, encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as err:
+        assert err.problems and all("\n" not in p and p.startswith(str(path)) for p in err.problems), err.problems
