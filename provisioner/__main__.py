@@ -1,5 +1,5 @@
-"""``python -m provisioner``: the command line (see `provisioner.cli`)."""
+"""``python -m provisioner``: the command line (see `provisioner.cli`; errors handled in `provisioner.entry`)."""
 
-from provisioner.cli import app
+from provisioner.entry import main
 
-app(prog_name="python -m provisioner")
+raise SystemExit(main())

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 TITLE: Final = "Invalid provisioner config"
+WARNING_TITLE: Final = "Provisioner config warning"
 _WITH_LINE = re.compile(r"^(?P<file>[^\n]+?):(?P<line>\d+): (?P<message>.*)$", re.DOTALL)
 _FILE_ONLY = re.compile(r"^(?P<file>[^\n:]+?): (?P<message>.*)$", re.DOTALL)
 
@@ -39,21 +40,23 @@ def _relative(file: str, root: Path) -> str:
     return path.as_posix()
 
 
-def github_error(problem: str, root: Path) -> str:
-    """One ``::error`` workflow command for one problem line.
+def github_annotation(problem: str, root: Path, level: Literal["error", "warning"] = "error") -> str:
+    """One ``::error`` (or ``::warning``) workflow command for one problem line.
 
     Args:
         problem: ``file:line: message`` or ``file: message`` (any other text is kept whole, without a file).
         root: The working directory; absolute file paths under it are made relative to it.
+        level: ``error`` for a problem, ``warning`` for a warning.
 
     Returns:
         The command, one line.
     """
+    title = TITLE if level == "error" else WARNING_TITLE
     match = _WITH_LINE.match(problem) or _FILE_ONLY.match(problem)
     if match is None:
-        return f"::error title={escape_property(TITLE)}::{escape_data(problem)}"
+        return f"::{level} title={escape_property(title)}::{escape_data(problem)}"
     props = [f"file={escape_property(_relative(match['file'], root))}"]
     if "line" in match.groupdict() and match["line"]:
         props.append(f"line={match['line']}")
-    props.append(f"title={escape_property(TITLE)}")
-    return f"::error {','.join(props)}::{escape_data(match['message'])}"
+    props.append(f"title={escape_property(title)}")
+    return f"::{level} {','.join(props)}::{escape_data(match['message'])}"

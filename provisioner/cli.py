@@ -6,6 +6,7 @@ Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|j
 [--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).
+Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner.catalog_report import CatalogFormat, catalog_json, catalog_markdown, print_catalog_table
-from provisioner.config import json_schema, load_config
+from provisioner.config import json_schema, load_config, load_config_report
 from provisioner.doctor import (
     DoctorDeps,
     DoctorOptions,
@@ -38,7 +39,7 @@ from provisioner.errors import ConfigError
 from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
 from provisioner.rotation import parse_rfc3339, rfc3339
 from provisioner.stackfile import StackConfig, StackFileError, files_to_validate, resolve
-from provisioner.status import Health, OutputsError, assess, exit_code
+from provisioner.status import Health, OutputsError, assess, exit_code, parse_outputs_json
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
@@ -160,43 +161,59 @@ class ValidateFormat(StrEnum):
     GITHUB = "github"
 
 
+def _config_files(paths: list[Path]) -> list[Path]:
+    """Each given file, and the ``*.yaml`` files (sorted) of each given folder."""
+    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
+
+
 @app.command()
 def validate(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Stack files (defaults.yaml stands for the stack files beside it). Default: $PROVISIONER_CONFIG, "
-            "else config/*.yaml, else every stack's configFile setting."
+            help="Stack files or folders of them (defaults.yaml stands for the stack files beside it). Default: "
+            "$PROVISIONER_CONFIG, else config/*.yaml, else every stack's configFile setting."
         ),
     ] = None,
     output_format: Annotated[
         ValidateFormat, typer.Option("--format", help="text, or github: workflow annotations on stdout.")
     ] = ValidateFormat.TEXT,
 ) -> None:
-    """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise."""
-    from provisioner.annotations import github_error
+    """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise.
+
+    Problems and warnings go to stderr (text) or stdout (github), one line each, in line order; warnings
+    alone keep exit 0.
+    """
+    from provisioner.annotations import github_annotation
 
     try:
-        paths = files_to_validate(files or [], Path("."), os.environ)
+        paths = files_to_validate(_config_files(files or []), Path("."), os.environ)
     except StackFileError as err:
         raise _fail(str(err)) from None
     if not paths:
         raise _fail("no config files given and none found in config/ or in the stacks' configFile settings")
     bad = 0
     reported: set[str] = set()  # a bad value in defaults.yaml is reported once, not once per stack file
+    stderr = Console(stderr=True, soft_wrap=True, highlight=False)
     for path in paths:
         try:
-            load_config(path)
+            loaded = load_config_report(path)
         except ConfigError as err:
             bad += 1
-            problems = [p for p in err.problems if p not in reported]
-            reported.update(problems)
-            for problem in problems:
+            for problem in err.problems:
+                if problem in reported:
+                    continue
+                reported.add(problem)
                 if output_format is ValidateFormat.GITHUB:
-                    typer.echo(github_error(problem, Path.cwd()))
+                    typer.echo(github_annotation(problem, Path.cwd()))
                 else:
-                    Console(stderr=True, soft_wrap=True, highlight=False).print(problem, markup=False)
+                    stderr.print(problem, markup=False)
         else:
+            for warning in loaded.warnings:
+                if output_format is ValidateFormat.GITHUB:
+                    typer.echo(github_annotation(str(warning), Path.cwd(), level="warning"))
+                else:
+                    stderr.print(str(warning), markup=False)
             typer.echo(f"{path}: valid")
     if bad:
         raise typer.Exit(1)
@@ -205,29 +222,31 @@ def validate(
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
     if outputs_file is not None:
         try:
-            data = json.loads(outputs_file.read_text(encoding="utf-8"))
+            text = outputs_file.read_text(encoding="utf-8")
         except (OSError, ValueError) as err:
             raise _fail(
                 f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
             ) from None
+        source = str(outputs_file)
     else:
         if shutil.which("pulumi") is None:
             raise _fail(
                 "the pulumi CLI is not on PATH. Fix: install it, or pass --outputs FILE with the "
                 "output of `pulumi stack output --json`"
             )
-        done = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--stack", stack],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = ["pulumi", "stack", "output", "--json", "--stack", stack]
+        source = " ".join(command)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as err:
+            raise _fail(f"{source}: could not run ({err.strerror})") from None
         if done.returncode != 0:
-            raise _fail(f"pulumi stack output --json --stack {stack} failed: {done.stderr.strip()[:500]}")
-        data = json.loads(done.stdout or "{}")
-    if not isinstance(data, dict):
-        raise _fail("stack outputs must be a JSON object")
-    return data
+            raise _fail(f"{source} failed: {' '.join(done.stderr.split())[:500]}")
+        text = done.stdout if done.stdout.strip() else "{}"
+    try:
+        return parse_outputs_json(text, source)
+    except OutputsError as err:
+        raise _fail(str(err)) from None
 
 
 @app.command()

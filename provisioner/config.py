@@ -14,13 +14,15 @@ import ipaddress
 import os
 import re
 import ssl
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -40,9 +42,9 @@ from provisioner.catalog import (
     ScopeFormat,
 )
 from provisioner.defaults import apply_defaults
-from provisioner.errors import ConfigError
+from provisioner.errors import ConfigError, Problem
 from provisioner.paragon.transport import check_request_url
-from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
+from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml, shown
 
 DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
 DEFAULT_REDIRECT_URI: Final = "https://passport.useparagon.com/oauth"
@@ -83,28 +85,95 @@ def is_loopback_host(host: str | None) -> bool:
 def check_https_url(value: str, what: str) -> str:
     """Accept an absolute ``https://`` URL, or ``http://`` on a loopback host; return it unchanged.
 
+    The message names ``what`` but never repeats the value (callers show it once, as written).
+
     Raises:
         ValueError: Not absolute, another scheme, or http on a non-loopback host.
     """
     parts = urlsplit(value)
     if not parts.scheme or not parts.netloc or not parts.hostname:
-        raise ValueError(f"{what} must be an absolute URL like https://host/path, got {value!r}. Fix: write it in full")
+        raise ValueError(f"{what} must be an absolute URL like https://host/path. Fix: write it in full")
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{what} must not contain a user name or password (user:pass@). Fix: remove them")
     if value.split(":", 1)[0] not in ("https", "http"):
-        raise ValueError(f"{what} must start with lower-case https://, got {value!r}. Fix: write https://")
+        raise ValueError(f"{what} must start with lower-case https://. Fix: write https://")
     if parts.scheme == "https":
         return value
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return value
-    raise ValueError(f"{what} must use https:// (http:// is allowed only for localhost/loopback), got {value!r}")
+    raise ValueError(f"{what} must use https:// (http:// is allowed only for localhost/loopback). Fix: write https://")
+
+
+NIL_GUID: Final = "00000000-0000-0000-0000-000000000000"
 
 
 def check_uuid(value: str, what: str) -> str:
-    """Accept a GUID like ``38b1f170-0c43-4eae-9a04-ab85325d99f7``; raise ValueError otherwise."""
+    """Accept a GUID like ``38b1f170-0c43-4eae-9a04-ab85325d99f7`` in any case; return it lower-case.
+
+    GUIDs compare case-insensitively (Entra and Paragon print them lower-case), so one spelling is kept.
+
+    Raises:
+        ValueError: Not a GUID, or the nil GUID (all zeros), which names nothing.
+    """
     if not _UUID.fullmatch(value):
-        raise ValueError(f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7, got {value!r}")
-    return value
+        raise ValueError(
+            f"{what} must be a GUID like 38b1f170-0c43-4eae-9a04-ab85325d99f7. Fix: copy the ID exactly as "
+            "shown (Paragon: the dashboard URL; Entra: the object's Overview page)"
+        )
+    if value == NIL_GUID:
+        raise ValueError(f"{what} is the nil GUID (all zeros), which names nothing. Fix: copy the real ID")
+    return value.lower()
+
+
+REDIRECT_URI_MAX_LENGTH: Final = 256
+"""Longest redirect URI Entra accepts, in characters (Microsoft identity platform, "Redirect URI (reply
+URL) outline and restrictions", Maximum URI length)."""
+REDIRECT_URI_FORBIDDEN: Final = "!$'(),;"
+"""Characters Entra does not support in redirect URIs (same document, restrictions list)."""
+
+
+def check_redirect_uri(value: str) -> str:
+    """Apply the redirect URI rules that do not depend on other settings; return the value unchanged.
+
+    Sources: RFC 6749 section 3.1.2 (the redirection endpoint URI must not include a fragment) and
+    Microsoft's "Redirect URI (reply URL) outline and restrictions" (https, or http only for localhost and
+    loopback; at most 256 characters; no ``! $ ' ( ) , ;``; no wildcards for Web redirect URIs).
+
+    Raises:
+        ValueError: The first rule broken, with a ``Fix:``.
+    """
+    if value != value.strip():
+        raise ValueError(
+            "redirect_uri has leading or trailing spaces; Entra compares it character by character. Fix: remove them"
+        )
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("redirect_uri contains a space or control character. Fix: copy the URL again from Paragon")
+    if "*" in value:
+        raise ValueError(
+            "redirect_uri may not contain a wildcard (Graph rejects them). Fix: use the exact "
+            "Redirect URL shown in the integration's settings in Paragon"
+        )
+    if "#" in value:
+        raise ValueError(
+            "redirect_uri must not contain a fragment (#...); OAuth 2.0 forbids it (RFC 6749 section 3.1.2). "
+            "Fix: remove everything from #"
+        )
+    if len(value) > REDIRECT_URI_MAX_LENGTH:
+        raise ValueError(
+            f"redirect_uri is {len(value)} characters; Entra accepts at most {REDIRECT_URI_MAX_LENGTH}. "
+            "Fix: use a shorter URL"
+        )
+    bad = sorted({ch for ch in value if ch in REDIRECT_URI_FORBIDDEN})
+    if bad:
+        raise ValueError(
+            f"redirect_uri contains {' '.join(bad)}, which Entra does not support in redirect URIs. "
+            "Fix: remove or percent-encode them"
+        )
+    return check_https_url(value, "redirect_uri")
+
+
+def _object_id(value: str) -> str:
+    return check_uuid(value, "an owner (an object ID)")
 
 
 class _Model(BaseModel):
@@ -174,7 +243,7 @@ class IntegrationConfig(_Model):
     requested_access_token_version: Literal[1, 2] | None = Field(
         None, description="api.requested_access_token_version; 2 is required (and set) for personal accounts."
     )
-    owners: list[str] = Field(
+    owners: list[Annotated[str, AfterValidator(_object_id)]] = Field(
         default_factory=list,
         description="Extra owner object IDs; the deploying principal is always an owner.",
     )
@@ -183,13 +252,6 @@ class IntegrationConfig(_Model):
     )
     activate: bool = Field(False, description="Also mark the integration active in Paragon after the push.")
     secret: SecretPolicy = Field(default_factory=SecretPolicy)
-
-    @field_validator("owners")
-    @classmethod
-    def _owners_are_object_ids(cls, owners: list[str]) -> list[str]:
-        for owner in owners:
-            check_uuid(owner, "each owner (an object ID)")
-        return owners
 
     @field_validator("paragon_values")
     @classmethod
@@ -273,31 +335,24 @@ class ParagonConfig(_Model):
         path = path.resolve()
         if not path.is_file():
             raise ValueError(
-                f"CA bundle {str(path)!r} does not exist or is not a file. Fix: give the path of a PEM file "
+                f"does not exist or is not a file (looked for {path}). Fix: give the path of a PEM file "
                 "(absolute, or relative to this config file's folder)"
             )
         if not os.access(path, os.R_OK):
-            raise ValueError(f"CA bundle {str(path)!r} is not readable. Fix: make it readable for this user")
+            raise ValueError(f"is not readable (looked at {path}). Fix: make it readable for this user")
         try:
             ssl.create_default_context(cafile=str(path))
         except (ssl.SSLError, ValueError, OSError) as err:
             raise ValueError(
-                f"CA bundle {str(path)!r} holds no usable PEM certificate ({err}). Fix: export the CA "
-                "certificate as PEM (-----BEGIN CERTIFICATE-----)"
+                f"holds no usable PEM certificate ({err}; looked at {path}). Fix: export the CA certificate "
+                "as PEM (-----BEGIN CERTIFICATE-----)"
             ) from None
         return str(path)
 
     @field_validator("redirect_uri")
     @classmethod
     def _redirect_uri(cls, value: str) -> str:
-        if "*" in value:
-            raise ValueError(
-                f"redirect_uri may not contain a wildcard (Graph rejects them), got {value!r}. Fix: use the exact "
-                "Redirect URL shown in the integration's settings in Paragon"
-            )
-        if value != value.strip():
-            raise ValueError("redirect_uri has leading or trailing spaces; Entra compares it character by character")
-        return check_https_url(value, "redirect_uri")
+        return check_redirect_uri(value)
 
 
 class ProvisionerConfig(_Model):
@@ -337,101 +392,232 @@ class ProvisionerConfig(_Model):
 
 # --- turning problems into one-line messages ------------------------------------------------------------
 
-_ALL_KEYS: Final = sorted(
-    {
-        name
-        for model in (ProvisionerConfig, ParagonConfig, IntegrationConfig, SecretPolicy)
-        for name in model.model_fields
-    }
-)
+ANY_INTEGRATION: Final = "*"
+"""Stands for any integration key in `FIELD_HOMES` paths."""
 
 
-def _suggest(word: str, choices: list[str] | frozenset[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=3, cutoff=0.6)
+def _submodel(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The model inside a field's annotation, and whether it is keyed by name (``dict[str, Model]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and len(args) == 2:
+        inner = _submodel(args[1])
+        return (inner[0], True) if inner else None
+    for arg in args:  # Optional[Model], Annotated[Model, ...]
+        inner = _submodel(arg)
+        if inner:
+            return inner
+    return None
+
+
+def _field_homes(model: type[BaseModel], parent: tuple[str, ...], homes: dict[str, list[tuple[str, ...]]]) -> None:
+    for name, info in model.model_fields.items():
+        homes.setdefault(name, []).append(parent)
+        inner = _submodel(info.annotation)
+        if inner:
+            sub, keyed = inner
+            _field_homes(sub, (*parent, name, ANY_INTEGRATION) if keyed else (*parent, name), homes)
+
+
+def _all_field_homes() -> dict[str, list[tuple[str, ...]]]:
+    homes: dict[str, list[tuple[str, ...]]] = {}
+    _field_homes(ProvisionerConfig, (), homes)
+    return homes
+
+
+FIELD_HOMES: Final = _all_field_homes()
+"""Every key of the model and the parent path(s) it belongs under (``*`` = an integration key)."""
+_ALL_KEYS: Final = sorted(FIELD_HOMES)
+SUGGESTION_CUTOFF: Final = 0.75
+"""Least difflib similarity (0..1, after lower-casing and dropping ``_``/``-``) for a "did you mean"."""
+
+
+def _normal(word: str) -> str:
+    return re.sub(r"[_\-\s]", "", word.lower())
+
+
+def _close(word: str, choices: Iterable[str]) -> list[str]:
+    by_normal = {_normal(c): c for c in sorted(choices)}
+    return [
+        by_normal[c] for c in difflib.get_close_matches(_normal(word), list(by_normal), n=3, cutoff=SUGGESTION_CUTOFF)
+    ]
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = _close(word, choices)
     return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _pydantic_problem(doc: YamlDocument, error: Any) -> str:
+def _matches(template: tuple[str, ...], path: KeyPath) -> bool:
+    return len(template) == len(path) and all(t in (ANY_INTEGRATION, p) for t, p in zip(template, path, strict=True))
+
+
+def _keys_at(parent: KeyPath) -> list[str]:
+    """The model's keys valid directly under ``parent``."""
+    return [name for name, homes in FIELD_HOMES.items() if any(_matches(h, parent) for h in homes)]
+
+
+def _home_for(key: str, parent: KeyPath, data: Any) -> KeyPath | None:
+    """Where a known ``key`` found under the wrong ``parent`` belongs, as a concrete path (None if unknown)."""
+    homes = FIELD_HOMES.get(key)
+    if not homes or any(_matches(h, parent) for h in homes):
+        return None
+    home = homes[0]
+    if ANY_INTEGRATION not in home:
+        return home
+    if len(parent) >= 2 and parent[0] == "integrations" and str(parent[1]) in CATALOG:
+        name = str(parent[1])
+    else:
+        configured = data.get("integrations") if isinstance(data, dict) else None
+        known = [k for k in configured if k in CATALOG] if isinstance(configured, dict) else []
+        name = known[0] if len(known) == 1 else "<integration>"
+    return tuple(name if part == ANY_INTEGRATION else part for part in home)
+
+
+def _misplaced(doc: YamlDocument, parent: KeyPath, key: str) -> Problem | None:
+    home = _home_for(key, parent, doc.data)
+    if home is None:
+        return None
+    here = (*parent, key)
+    target = format_path(home)
+    if home[: len(parent)] == parent or parent[: len(home)] == home:
+        deeper = len(home) > len(parent)
+        message = f"`{key}` belongs under `{target}`; it is indented one level too {'little' if deeper else 'far'}"
+        return doc.problem(here, message, f"indent it under `{target}:`")
+    return doc.problem(here, f"`{key}` belongs under `{target}`, not here", f"move it to `{target}:`")
+
+
+def _integration_keys_that_are_settings(doc: YamlDocument) -> list[Problem]:
+    """Keys under ``integrations:`` that are settings of an integration (a block indented too little)."""
+    problems: list[Problem] = []
+    integrations = doc.data.get("integrations") if isinstance(doc.data, dict) else None
+    if not isinstance(integrations, dict):
+        return problems
+    for key in integrations:
+        if str(key) in CATALOG or str(key) not in FIELD_HOMES:
+            continue
+        problem = _misplaced(doc, ("integrations",), str(key))
+        if problem is not None:
+            problems.append(problem)
+            doc.reported.add(("integrations", str(key)))
+    return problems
+
+
+_INTERNALS: Final = re.compile(r"(?: or)? instance of \w+")
+
+
+def _split_fix(message: str) -> tuple[str, str]:
+    text, _, fix = message.partition(". Fix: ")
+    return text, fix
+
+
+def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
     loc: KeyPath = tuple(error["loc"])
     kind: str = error["type"]
     value = error.get("input")
-    where = doc.where(loc)
-    key = format_path(loc)
-    message = str(error["msg"]).removeprefix("Value error, ")
+    raw = doc.raw.get(loc)
+    got = f", got {shown(raw)}" if raw is not None else ""
+    message, fix = _split_fix(_INTERNALS.sub("", str(error["msg"]).removeprefix("Value error, ")))
     if kind == "extra_forbidden":
-        hint = _suggest(str(loc[-1]), _ALL_KEYS)
-        return f"{where}: {key}: unknown key. Fix: remove it or correct the spelling{'; ' + hint if hint else ''}"
+        misplaced = _misplaced(doc, loc[:-1], str(loc[-1]))
+        if misplaced is not None:
+            return misplaced
+        hint = _suggest(str(loc[-1]), _keys_at(loc[:-1]))
+        return doc.problem(loc, "unknown key", f"remove it or correct the spelling{'; ' + hint if hint else ''}")
     if kind == "missing":
-        return f"{where}: {key}: required key is missing. Fix: add `{loc[-1]}:` here"
+        return doc.problem(loc, "required key is missing", f"add `{loc[-1]}:` here")
     if kind == "string_type" and isinstance(value, bool):
-        return (
-            f"{where}: {key}: expected text but YAML read a boolean ({str(value).lower()}); unquoted "
-            "yes/no/on/off/true/false are booleans in YAML. Fix: quote the value"
+        return doc.problem(
+            loc,
+            f"expected text but YAML read a boolean ({str(value).lower()}); unquoted yes/no/on/off/true/false "
+            "are booleans in YAML",
+            "quote the value",
         )
-    if kind == "string_type" and isinstance(value, (int, float)):
-        return f"{where}: {key}: expected text but YAML read a number ({value}). Fix: quote the value"
+    if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
+        what = "a number" if isinstance(value, (int, float)) else "a date" if isinstance(value, date) else "a value"
+        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", "quote the value")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if value is None:
+            return doc.problem(
+                loc, "is empty; its keys must be indented under it", "indent its keys under it, or remove the line"
+            )
+        return doc.problem(
+            loc, f"expected a mapping (keys indented under it){got}", "indent `key: value` lines under it"
+        )
+    if kind == "list_type":
+        return doc.problem(loc, f"expected a list{got}", "write a list, e.g. [A, B], or one `- item` per line")
     if kind == "literal_error":
-        return f"{where}: {key}: {message}, got {value!r}. Fix: use one of the listed values"
-    if "Fix:" in message:
-        return f"{where}: {key}: {message}"
-    shown = "" if isinstance(value, (dict, list)) else f", got {value!r}"
-    return f"{where}: {key}: {message}{shown}. Fix: correct the value (see config/provisioner.schema.json)"
+        return doc.problem(loc, f"{message}{got}", "use one of the listed values")
+    if kind in ("date_type", "date_from_datetime_inexact", "date_from_datetime_parsing"):
+        return doc.problem(loc, f"expected a date{got}", "write the date alone as YYYY-MM-DD (UTC)")
+    return doc.problem(loc, f"{message}{got}", fix or "correct the value (see config/provisioner.schema.json)")
 
 
 def _sharing_and_audience_problems(
     doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry
-) -> list[str]:
+) -> list[Problem]:
     """Problems with ``app:`` sharing, sign-in audiences and Paragon extras of one integration."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     here: KeyPath = ("integrations", key)
     integration = config.integrations[key]
     target = integration.app
     if target is not None:
         at_app: KeyPath = (*here, "app")
-        prefix = f"{doc.where(at_app)}: {format_path(at_app)}: "
         other = config.integrations.get(target)
         if target == key:
-            problems.append(f"{prefix}an integration cannot share its own app. Fix: remove `app:`")
-            return problems
+            return [doc.problem(at_app, "an integration cannot share its own app", "remove `app:`")]
         if other is None:
             hint = _suggest(target, list(config.integrations))
-            problems.append(
-                f"{prefix}{target!r} is not an integration in this file. Fix: use one of "
-                f"{', '.join(k for k in config.integrations if k != key)}{' (' + hint + ')' if hint else ''}"
-            )
-            return problems
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} is not an integration in this file",
+                    f"use one of {', '.join(k for k in config.integrations if k != key)}"
+                    f"{' (' + hint + ')' if hint else ''}",
+                )
+            ]
         if other.app is not None:
-            problems.append(
-                f"{prefix}{target!r} itself shares the app of {other.app!r}; sharing does not chain. Fix: write "
-                f"`app: {other.app}`"
-            )
-            return problems
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} itself shares the app of {other.app!r}; sharing does not chain",
+                    f"write `app: {other.app}`",
+                )
+            ]
         target_entry = CATALOG.get(target)
         if target_entry is not None and target_entry.resource_app_id != entry.resource_app_id:
-            problems.append(
-                f"{prefix}{target!r} requests {target_entry.resource_title} scopes but {key} requests "
-                f"{entry.resource_title} scopes; one app shared by both would need two resource APIs in one sign-in "
-                "(AADSTS28000). Fix: remove `app:` so each has its own app"
-            )
-            return problems
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} requests {target_entry.resource_title} scopes but {key} requests "
+                    f"{entry.resource_title} scopes; one app shared by both would need two resource APIs in one "
+                    "sign-in (AADSTS28000)",
+                    "remove `app:` so each has its own app",
+                )
+            ]
         for name in APP_LEVEL_KEYS:
             if name in integration.model_fields_set:
-                at: KeyPath = (*here, name)
                 problems.append(
-                    f"{doc.where(at)}: {format_path(at)}: {key} shares the app of {target!r}, so app-level "
-                    f"settings come from {target!r}. Fix: remove it here (set it on integrations.{target})"
+                    doc.problem(
+                        (*here, name),
+                        f"{key} shares the app of {target!r}, so app-level settings come from {target!r}",
+                        f"remove it here (set it on integrations.{target})",
+                    )
                 )
     if target is not None and CATALOG.get(target) is None:
         return problems
     settings = config.app_settings(key)
     audience = settings.sign_in_audience
     owner = config.app_key(key)
-    at_audience: KeyPath = ("integrations", owner, "sign_in_audience")
     via = "" if owner == key else f" (the audience of {owner}'s app, which {key} shares)"
     if audience not in entry.sign_in_audiences:
         problems.append(
-            f"{doc.where(at_audience)}: {format_path(at_audience)}: {entry.title} does not accept sign_in_audience "
-            f"{audience}{via}: {entry.audience_reason}. Fix: use one of {', '.join(sorted(entry.sign_in_audiences))}"
+            doc.problem(
+                ("integrations", owner, "sign_in_audience"),
+                f"{entry.title} does not accept sign_in_audience {audience}{via}: {entry.audience_reason}",
+                f"use one of {', '.join(sorted(entry.sign_in_audiences))}",
+            )
         )
     elif audience in PERSONAL_ACCOUNTS:
         for index, scope in enumerate(config.scopes(key)):
@@ -440,56 +626,95 @@ def _sharing_and_audience_problems(
             if scope not in entry.personal_account_scopes:
                 at_scope: KeyPath = (*here, "scopes", index) if integration.scopes else (*here,)
                 problems.append(
-                    f"{doc.where(at_scope)}: {format_path(at_scope)}: {scope!r} does not work for personal "
-                    f"Microsoft accounts, but sign_in_audience is {audience}{via}. Fix: remove the scope or use "
-                    "AzureADMultipleOrgs"
+                    doc.problem(
+                        at_scope,
+                        f"{scope!r} does not work for personal Microsoft accounts, but sign_in_audience is "
+                        f"{audience}{via}",
+                        "remove the scope or use AzureADMultipleOrgs",
+                    )
                 )
-    fmt = integration.paragon_scope_format
-    if fmt is ScopeFormat.QUALIFIED and entry.resource_uri_per_environment:
-        at_fmt: KeyPath = (*here, "paragon_scope_format")
+    if integration.paragon_scope_format is ScopeFormat.QUALIFIED and entry.resource_uri_per_environment:
         problems.append(
-            f"{doc.where(at_fmt)}: {format_path(at_fmt)}: {entry.title}'s resource URI depends on the customer's "
-            f"environment ({entry.resource_uri}), so scopes cannot be qualified here. Fix: remove it (bare)"
+            doc.problem(
+                (*here, "paragon_scope_format"),
+                f"{entry.title}'s resource URI depends on the customer's environment ({entry.resource_uri}), so "
+                "scopes cannot be qualified here",
+                "remove it (bare)",
+            )
         )
     secret_extras = {x.name for x in entry.extras if x.secret}
     for name in integration.paragon_values:
         if name in secret_extras:
-            at_value: KeyPath = (*here, "paragon_values", name)
             problems.append(
-                f"{doc.where(at_value)}: {format_path(at_value)}: is a secret and secrets never go in YAML. Fix: "
-                "remove it and enter it in Paragon's dashboard (docs/integrations.md)"
+                doc.problem(
+                    (*here, "paragon_values", name),
+                    "is a secret and secrets never go in YAML",
+                    "remove it and enter it in Paragon's dashboard (docs/integrations.md)",
+                )
             )
     return problems
 
 
-def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]:
-    problems: list[str] = []
+def _model_problems(doc: YamlDocument, err: ValidationError) -> list[Problem]:
+    errors = [e for e in err.errors() if not doc.is_reported(tuple(e["loc"]))]
+    problems: list[Problem] = []
+    moved_to: set[KeyPath] = set()  # (home, key) of misplaced keys, and their homes
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            loc: KeyPath = tuple(e["loc"])
+            home = _home_for(str(loc[-1]), loc[:-1], doc.data)
+            if home is not None:
+                moved_to |= {home, (*home, str(loc[-1]))}
+    # A misspelt required key shows up twice (unknown key + missing key); report it once, as the typo.
+    misspelt = {
+        (*tuple(e["loc"][:-1]), close)
+        for e in errors
+        if e["type"] == "extra_forbidden"
+        for close in _close(str(e["loc"][-1]), _keys_at(tuple(e["loc"][:-1])))
+    }
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "missing" and (loc in misspelt or loc in moved_to):
+            continue
+        if e["type"] in ("model_type", "dict_type") and e.get("input") is None and loc in moved_to:
+            continue
+        problem = _pydantic_problem(doc, e)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    problems: list[Problem] = []
     for key, integration in config.integrations.items():
         here: KeyPath = ("integrations", key)
         entry = CATALOG.get(key)
         if entry is None:
             hint = _suggest(key, list(CATALOG))
             problems.append(
-                f"{doc.where(here)}: {format_path(here)}: unknown Paragon integration key. Fix: use one of "
-                f"{', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}"
+                doc.problem(
+                    here,
+                    "unknown Paragon integration key",
+                    f"use one of {', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}",
+                )
             )
             continue
         problems += _sharing_and_audience_problems(doc, config, key, entry)
         if integration.scopes is None:
             continue  # the catalog's default set: valid by construction
         if all(scope in OPENID_SCOPE_IDS for scope in integration.scopes):
-            at_scopes: KeyPath = (*here, "scopes")
             problems.append(
-                f"{doc.where(at_scopes)}: {format_path(at_scopes)}: lists only OpenID scopes; {entry.title} needs "
-                f"at least one {entry.resource_title} permission. Fix: add one, e.g. "
-                f"{sorted(entry.delegated_scopes)[0]}"
+                doc.problem(
+                    (*here, "scopes"),
+                    f"lists only OpenID scopes; {entry.title} needs at least one {entry.resource_title} permission",
+                    f"add one, e.g. {sorted(entry.delegated_scopes)[0]}",
+                )
             )
         seen: set[str] = set()
         for index, scope in enumerate(integration.scopes):
             at: KeyPath = (*here, "scopes", index)
-            prefix = f"{doc.where(at)}: {format_path(at)}: "
             if scope in seen:
-                problems.append(f"{prefix}{scope!r} is listed twice. Fix: remove the duplicate")
+                problems.append(doc.problem(at, f"{scope!r} is listed twice", "remove the duplicate"))
                 continue
             seen.add(scope)
             if scope in OPENID_SCOPE_IDS or scope in entry.delegated_scopes:
@@ -497,27 +722,189 @@ def _catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[str]
             if "://" in scope or scope.startswith(entry.resource_uri):
                 bare = scope.rsplit("/", 1)[-1]
                 problems.append(
-                    f"{prefix}write the bare permission name ({bare!r}), not a URI; the resource URI is "
-                    "added where Paragon needs it. Fix: use the name alone"
+                    doc.problem(
+                        at,
+                        f"write the bare permission name ({bare!r}), not a URI; the resource URI is added where "
+                        "Paragon needs it",
+                        "use the name alone",
+                    )
                 )
                 continue
             if scope in GRAPH_SCOPE_NAMES and not entry.resource_is_graph:
                 problems.append(
-                    f"{prefix}{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
-                    f"{entry.resource_title} scopes; one sign-in can target only one resource API "
-                    "(AADSTS28000). Fix: remove it"
+                    doc.problem(
+                        at,
+                        f"{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
+                        f"{entry.resource_title} scopes; one sign-in can target only one resource API (AADSTS28000)",
+                        "remove it",
+                    )
                 )
                 continue
             hint = _suggest(scope, entry.delegated_scopes | set(OPENID_SCOPE_IDS))
             problems.append(
-                f"{prefix}{scope!r} is not a known {entry.resource_title} delegated permission. Fix: "
-                f"{hint or 'use one of ' + ', '.join(sorted(entry.delegated_scopes))}"
+                doc.problem(
+                    at,
+                    f"{scope!r} is not a known {entry.resource_title} delegated permission",
+                    hint or "use one of " + ", ".join(sorted(entry.delegated_scopes)),
+                )
             )
     return problems
 
 
+def _owner_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """Owners listed twice (object IDs compare case-insensitively; they are kept lower-case)."""
+    problems: list[Problem] = []
+    for key, integration in config.integrations.items():
+        first: dict[str, int] = {}
+        for index, owner in enumerate(integration.owners):
+            if owner in first:
+                problems.append(
+                    doc.problem(
+                        ("integrations", key, "owners", index),
+                        f"the same object ID as owners[{first[owner]}] (GUIDs compare without regard to case)",
+                        "remove the duplicate",
+                    )
+                )
+            else:
+                first.setdefault(owner, index)
+    return problems
+
+
+def _redirect_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """Redirect URI rules that need the whole config, and warnings about likely mistakes.
+
+    Sources: Microsoft's "Redirect URI (reply URL) outline and restrictions" (query parameters only for
+    apps that sign in work or school accounts only; http only for localhost, 127.0.0.1 preferred) and
+    Paragon's setup guide (the cloud redirect URL ``https://passport.useparagon.com/oauth``, matched by Entra
+    character by character).
+    """
+    at: KeyPath = ("paragon", "redirect_uri")
+    value = config.paragon.redirect_uri
+    parts = urlsplit(value)
+    problems: list[Problem] = []
+    personal = [k for k, i in config.integrations.items() if i.sign_in_audience in PERSONAL_AUDIENCES]
+    if parts.query and personal:
+        problems.append(
+            doc.problem(
+                at,
+                f"has query parameters, which Entra allows only for apps that sign in work or school accounts; "
+                f"integrations.{personal[0]}.sign_in_audience includes personal Microsoft accounts",
+                "remove the query (?...) or choose AzureADMyOrg / AzureADMultipleOrgs",
+            )
+        )
+    if value != DEFAULT_REDIRECT_URI:
+        differences = []
+        if value.rstrip("/").lower() == DEFAULT_REDIRECT_URI.lower():
+            if value.rstrip("/") != value:
+                differences.append("a trailing slash")
+            if value.rstrip("/") != DEFAULT_REDIRECT_URI:
+                differences.append("letter case")
+        if differences:
+            problems.append(
+                doc.problem(
+                    at,
+                    f"differs from Paragon's documented redirect URL {DEFAULT_REDIRECT_URI} only by "
+                    f"{' and '.join(differences)}; Entra matches redirect URIs exactly, so sign-ins fail "
+                    "(AADSTS50011) unless Paragon sends this very string",
+                    f"write {DEFAULT_REDIRECT_URI} unless the integration's settings in Paragon show yours",
+                    severity="warning",
+                )
+            )
+    if parts.scheme == "http":
+        note = " (Microsoft recommends 127.0.0.1 over localhost)" if parts.hostname == "localhost" else ""
+        problems.append(
+            doc.problem(
+                at,
+                f"plain http on a loopback host works only for local development{note}",
+                "use Paragon's https redirect URL for a real deployment",
+                severity="warning",
+            )
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A valid config and the warnings found while loading it.
+
+    Attributes:
+        config: The validated config.
+        warnings: `Problem` records with severity ``warning``, in line order; print them as
+            ``file:line: key: warning: ...`` (``str`` of each).
+    """
+
+    config: ProvisionerConfig
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def read_document(path: Path) -> YamlDocument:
+    """Read one config file (a stack file or ``defaults.yaml``) with the config model's key names known.
+
+    Raises:
+        ConfigError: The file is missing, not UTF-8, nested too deeply or unreadable (one line naming it).
+            YAML syntax and value problems are collected on the document, not raised.
+    """
+    problem = ""
+    fix = ""
+    try:
+        return read_yaml(path, known_keys=_ALL_KEYS)
+    except FileNotFoundError:
+        problem, fix = "file not found", "create it (see config/dev.yaml)"
+    except UnicodeDecodeError:
+        problem, fix = "not UTF-8 text", "save the file as UTF-8"
+    except RecursionError:
+        problem, fix = "nested too deeply", "flatten the file"
+    except OSError as err:
+        problem, fix = f"cannot read the file ({err.strerror})", "check the path and its permissions"
+    raise ConfigError([Problem(str(path), None, "", problem, fix)]) from None
+
+
+def load_config_report(path: Path) -> LoadedConfig:
+    """Load and fully validate one stack config file, returning warnings alongside the config.
+
+    Args:
+        path: A ``config/<stack>.yaml`` file.
+
+    Returns:
+        The validated config (GUIDs lower-case) and any warnings.
+
+    Raises:
+        ConfigError: The file is missing, not YAML, has duplicate keys, holds a secret, breaks the model, or
+            names unknown integrations or scopes. Each problem is a `Problem` record (``err.records``) and
+            one line (``err.problems``) naming the file, line, key path and fix, sorted by line.
+    """
+    doc = apply_defaults(read_document(path), read_document)  # defaults.yaml beside the file, merged under it
+    problems = list(doc.problems)
+    if doc.fatal:
+        raise ConfigError(problems)
+    if doc.data is None and not problems:
+        raise ConfigError([Problem(str(path), None, "", "the file is empty", "start from config/dev.yaml")])
+    if not isinstance(doc.data, dict):
+        if not problems:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    "the top level must be a mapping with `paragon:` and `integrations:`",
+                    "start from config/dev.yaml",
+                )
+            )
+        raise ConfigError(problems)
+    problems += _integration_keys_that_are_settings(doc)
+    try:
+        config = ProvisionerConfig.model_validate(doc.data, context={"config_dir": path.parent})
+    except ValidationError as err:
+        raise ConfigError(problems + _model_problems(doc, err)) from None
+    found = problems + _catalog_problems(doc, config) + _owner_problems(doc, config) + _redirect_problems(doc, config)
+    errors = [p for p in found if p.severity == "error"]
+    if errors:
+        raise ConfigError(found)
+    return LoadedConfig(config, sorted(found, key=lambda p: p.sort_key))
+
+
 def load_config(path: Path) -> ProvisionerConfig:
-    """Load and fully validate one stack config file.
+    """Load and fully validate one stack config file (warnings dropped; see `load_config_report`).
 
     Args:
         path: A stack's YAML file; a ``defaults.yaml`` beside it is merged under it first
@@ -527,52 +914,9 @@ def load_config(path: Path) -> ProvisionerConfig:
         The validated config.
 
     Raises:
-        ConfigError: The file is missing, not YAML, has duplicate keys, breaks the model, or names unknown
-            integrations or scopes. Each problem is one line naming the file, line, key path and fix.
+        ConfigError: As `load_config_report`.
     """
-    try:
-        doc = read_yaml(path)
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found. Fix: create it (see config/dev.yaml)"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text. Fix: save the file as UTF-8"]) from None
-    except RecursionError:
-        raise ConfigError([f"{path}: nested too deeply. Fix: flatten the file"]) from None
-    except OSError as err:
-        raise ConfigError([f"{path}: cannot read the file ({err.strerror})"]) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError([f"{path}{line}: not valid YAML: {problem}"]) from None
-    doc = apply_defaults(doc)  # defaults.yaml beside the file, merged under it (provisioner/defaults.py)
-    problems = list(doc.problems)
-    if any("aliases" in p for p in problems):
-        raise ConfigError(problems)
-    if doc.data is None:
-        raise ConfigError([f"{path}: the file is empty. Fix: start from config/dev.yaml"])
-    if not isinstance(doc.data, dict):
-        raise ConfigError([f"{path}: the top level must be a mapping with `paragon:` and `integrations:`"])
-    try:
-        config = ProvisionerConfig.model_validate(doc.data, context={"config_dir": path.parent})
-    except ValidationError as err:
-        errors = err.errors()
-        # A misspelt required key shows up twice (unknown key + missing key); report it once, as the typo.
-        misspelt = {
-            (tuple(e["loc"][:-1]), close)
-            for e in errors
-            if e["type"] == "extra_forbidden"
-            for close in difflib.get_close_matches(str(e["loc"][-1]), _ALL_KEYS, n=3, cutoff=0.6)
-        }
-        errors = [
-            e for e in errors if not (e["type"] == "missing" and (tuple(e["loc"][:-1]), e["loc"][-1]) in misspelt)
-        ]
-        problems += [_pydantic_problem(doc, e) for e in errors]
-        raise ConfigError(problems) from None
-    problems += _catalog_problems(doc, config)
-    if problems:
-        raise ConfigError(problems)
-    return config
+    return load_config_report(path).config
 
 
 def config_path(config_dir: Path, stack: str) -> Path:

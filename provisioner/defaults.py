@@ -21,14 +21,13 @@ on the merged data, by the one config model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
-from provisioner.errors import ConfigError
-from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml
+from provisioner.errors import Problem, Severity
+from provisioner.yaml_source import KeyPath, YamlDocument
 
 DEFAULTS_FILE: Final = "defaults.yaml"
 INTEGRATION_DEFAULTS: Final = "integration_defaults"
@@ -38,8 +37,8 @@ INTEGRATION_DEFAULTS: Final = "integration_defaults"
 class MergedDocument(YamlDocument):
     """A stack file with ``defaults.yaml`` merged under it.
 
-    ``path``, ``lines`` and ``problems`` are those of the stack file and the defaults together; ``files``
-    names, per key path, the file its line belongs to (the stack file where absent).
+    ``path`` is the stack file; ``lines``, ``raw``, ``reported`` and ``problems`` are those of both files
+    together; ``files`` names, per key path, the file its line belongs to (the stack file where absent).
 
     Attributes:
         files: File of each key path whose value came from ``defaults.yaml``.
@@ -47,13 +46,24 @@ class MergedDocument(YamlDocument):
 
     files: dict[KeyPath, Path] = field(default_factory=dict)
 
+    def file_of(self, path: KeyPath) -> Path:
+        """The file the deepest known prefix of ``path`` came from."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.files.get(path[:end], self.path)
+        return self.path
+
     def where(self, path: KeyPath) -> str:
         """``file:line`` of the deepest known prefix of ``path``, naming the file the value came from."""
-        for end in range(len(path), 0, -1):
-            line = self.lines.get(path[:end])
-            if line is not None:
-                return f"{self.files.get(path[:end], self.path)}:{line}"
-        return str(self.path)
+        line = self.line_of(path)
+        return f"{self.file_of(path)}:{line}" if line is not None else str(self.path)
+
+    def problem(
+        self, path: KeyPath, message: str, fix: str = "", severity: Severity = "error", line: int | None = None
+    ) -> Problem:
+        """A `Problem` at ``path``, in the file its value came from."""
+        record = super().problem(path, message, fix, severity, line)
+        return replace(record, file=str(self.file_of(path)))
 
 
 def defaults_for(stack_file: Path) -> Path | None:
@@ -64,30 +74,18 @@ def defaults_for(stack_file: Path) -> Path | None:
     return candidate
 
 
-def _read_defaults(path: Path) -> YamlDocument:
-    try:
-        return read_yaml(path)
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text. Fix: save the file as UTF-8"]) from None
-    except RecursionError:
-        raise ConfigError([f"{path}: nested too deeply. Fix: flatten the file"]) from None
-    except OSError as err:
-        raise ConfigError([f"{path}: cannot read the file ({err.strerror})"]) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError([f"{path}{line}: not valid YAML: {getattr(err, 'problem', None) or 'not YAML'}"]) from None
-
-
 class _Merger:
     def __init__(self, stack: YamlDocument, defaults: YamlDocument) -> None:
         self.stack = stack
         self.defaults = defaults
         self.lines: dict[KeyPath, int] = {}
+        self.raw: dict[KeyPath, str] = {}
+        self.reported: set[KeyPath] = set()
         self.files: dict[KeyPath, Path] = {}
 
     def _copy(self, doc: YamlDocument, source: KeyPath, target: KeyPath) -> None:
-        """Carry the lines of ``source`` and everything under it, from ``doc``, over to ``target``."""
+        """Carry the lines, raw texts and reported marks of ``source`` and everything under it, from ``doc``,
+        over to ``target``."""
         for path, line in doc.lines.items():
             if path[: len(source)] == source:
                 moved = target + path[len(source) :]
@@ -96,6 +94,12 @@ class _Merger:
                     self.files[moved] = doc.path
                 else:
                     self.files.pop(moved, None)
+        for path, text in doc.raw.items():
+            if path[: len(source)] == source:
+                self.raw[target + path[len(source) :]] = text
+        for path in doc.reported:
+            if path[: len(source)] == source:
+                self.reported.add(target + path[len(source) :])
 
     def merge(self, low: Any, low_doc: YamlDocument, low_at: KeyPath, high: Any, at: KeyPath) -> Any:
         """Merge ``low`` (from ``low_doc`` at ``low_at``) under ``high`` (stack data already at ``at``)."""
@@ -134,45 +138,66 @@ class _Merger:
         return merged
 
 
-def _shape_problems(defaults: YamlDocument) -> list[str]:
+def _shape_problems(defaults: YamlDocument) -> list[Problem]:
     data = defaults.data
     if data is None:
         return []
     if not isinstance(data, dict):
-        return [f"{defaults.path}: the top level must be a mapping like a stack file's. Fix: see docs/config-repo.md"]
-    problems = []
-    for key in (INTEGRATION_DEFAULTS, "integrations", "paragon"):
-        if key in data and not isinstance(data[key], dict):
-            problems.append(
-                f"{defaults.where((key,))}: {format_path((key,))}: must be a mapping of settings. Fix: indent "
-                "the settings under it"
+        return [
+            Problem(
+                str(defaults.path),
+                None,
+                "",
+                "the top level must be a mapping like a stack file's",
+                "see docs/config-repo.md",
             )
-    return problems
+        ]
+    return [
+        defaults.problem((key,), "must be a mapping of settings", "indent the settings under it")
+        for key in (INTEGRATION_DEFAULTS, "integrations", "paragon")
+        if key in data and not isinstance(data[key], dict)
+    ]
 
 
 def merge_defaults(stack: YamlDocument, defaults: YamlDocument) -> YamlDocument:
     """``stack`` with ``defaults`` merged under it by the rules in the module docstring.
 
-    Returns the stack document unchanged when it is not a mapping (the loader reports that), and the
-    problems of both files (duplicate keys, aliases, a defaults file of the wrong shape) on the result.
+    Returns the stack document unchanged (with the problems of both files) when either file could not be
+    parsed or the stack is not a mapping (the loader reports that); otherwise the merged document, carrying
+    the problems of both files (duplicate keys, pasted secrets, a defaults file of the wrong shape).
     """
     problems = [*stack.problems, *defaults.problems, *_shape_problems(defaults)]
-    if not isinstance(stack.data, (dict, type(None))):
-        return YamlDocument(path=stack.path, data=stack.data, lines=stack.lines, problems=problems)
+    if stack.fatal or defaults.fatal or not isinstance(stack.data, (dict, type(None))):
+        return replace(stack, problems=problems, fatal=stack.fatal or defaults.fatal)
     if stack.data is None:
-        stack = YamlDocument(path=stack.path, data={}, lines={}, problems=[])
+        stack = YamlDocument(path=stack.path, data={})
     merger = _Merger(stack, defaults)
     data = merger.run()
-    return MergedDocument(path=stack.path, data=data, lines=merger.lines, problems=problems, files=merger.files)
+    return MergedDocument(
+        path=stack.path,
+        data=data,
+        lines=merger.lines,
+        raw=merger.raw,
+        problems=problems,
+        reported=merger.reported,
+        files=merger.files,
+    )
 
 
-def apply_defaults(doc: YamlDocument) -> YamlDocument:
-    """The hook in `provisioner.config.load_config`: merge the ``defaults.yaml`` beside ``doc.path``, if any.
+def apply_defaults(doc: YamlDocument, read: Callable[[Path], YamlDocument]) -> YamlDocument:
+    """The hook in `provisioner.config.load_config_report`: merge the ``defaults.yaml`` beside ``doc.path``.
+
+    Args:
+        doc: The stack file as read.
+        read: How to read ``defaults.yaml`` (the loader's own reader, so both files get the same checks).
+
+    Returns:
+        ``doc`` itself when there is no ``defaults.yaml`` beside it, else the merged document.
 
     Raises:
-        ConfigError: ``defaults.yaml`` cannot be read or is not YAML (one line naming it).
+        ConfigError: ``defaults.yaml`` cannot be read (raised by ``read``; one line naming it).
     """
     path = defaults_for(doc.path)
     if path is None:
         return doc
-    return merge_defaults(doc, _read_defaults(path))
+    return merge_defaults(doc, read(path))

@@ -119,6 +119,15 @@ def required_resource_accesses(
     ]
 
 
+def owner_ids(deployer: str, extra: list[str] | tuple[str, ...]) -> list[str]:
+    """The deployer's object ID first, then the extra owners; lower-case, each once.
+
+    Object IDs are GUIDs and compare without regard to case, so an extra owner equal to the deployer (in
+    any case) is not sent twice (Graph refuses an owner added twice).
+    """
+    return list(dict.fromkeys(owner.lower() for owner in (deployer, *extra)))
+
+
 class AppRegistration(pulumi.ComponentResource):
     """An Entra app registration with two rotating client secrets, for one Paragon integration.
 
@@ -158,7 +167,7 @@ class AppRegistration(pulumi.ComponentResource):
             f"{name}-app",
             display_name=args.display_name,
             sign_in_audience=args.sign_in_audience,
-            owners=deployer.object_id.apply(lambda me: list(dict.fromkeys([me, *extra_owners]))),
+            owners=deployer.object_id.apply(lambda me: owner_ids(me, extra_owners)),
             web=azuread.ApplicationWebArgs(redirect_uris=[args.redirect_uri]),
             required_resource_accesses=accesses,
             api=api,

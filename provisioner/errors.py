@@ -1,8 +1,9 @@
 """Every error the provisioner raises, in one tree::
 
     ProvisionerError                    base: catch this to catch everything below
-    ├── ConfigError                     bad config/<stack>.yaml (file, key path, rule, fix); raised before
-    │                                   any resource is declared
+    ├── ConfigError                     bad config/<stack>.yaml: a list of `Problem` records (file, line,
+    │                                   key path, rule, fix); raised before any resource is declared
+    ├── InvalidEnvironmentValue         a PARAGON_* variable or secret stack config value holds control characters
     ├── MissingScopeError (entra.py)    at deploy: the resource API's service principal lacks a scope
     │                                   (also a pulumi.RunError: one line in `pulumi up`, no traceback)
     ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
@@ -29,21 +30,88 @@ place that maps a status code to a class.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+_LINE = re.compile(r"^(?P<file>[^\n]+?)(?::(?P<line>\d+))?: (?P<rest>.*)$", re.DOTALL)
+
 
 class ProvisionerError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem (or warning) found in a config file, as a record.
+
+    ``str()`` gives the one-line form ``file:line: key.path: message. Fix: fix`` (a warning reads
+    ``file:line: key.path: warning: message. Fix: fix``); parts that are empty are left out.
+
+    Attributes:
+        file: The file, as given to the loader.
+        line: 1-based line, or None when the problem concerns the whole file.
+        key: Dotted key path such as ``integrations.powerbi.scopes[1]``; empty for the whole file.
+        message: What is wrong, without a trailing period. Never contains a secret value.
+        fix: What to do, without a trailing period; may be empty.
+        severity: ``error`` (the config is refused) or ``warning`` (accepted, but worth a look).
+    """
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+    fix: str = ""
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        head = self.file + (f":{self.line}" if self.file and self.line is not None else "")
+        text = self.message.rstrip(". ")
+        if self.severity == "warning":
+            text = f"warning: {text}"
+        if self.fix:
+            text += f". Fix: {self.fix.rstrip('. ')}"
+        return ": ".join(part for part in (head, self.key, text) if part)
+
+    @property
+    def sort_key(self) -> tuple[str, int]:
+        """Order of reporting: by file, then line (whole-file problems first)."""
+        return (self.file, self.line or 0)
+
+    @classmethod
+    def parse(cls, text: str) -> Problem:
+        """A record from a one-line message in the ``file:line: rest. Fix: fix`` form (key left in the message)."""
+        match = _LINE.match(text)
+        if match is None:
+            return cls(file="", line=None, key="", message=text)
+        message, _, fix = match["rest"].partition(". Fix: ")
+        line = int(match["line"]) if match["line"] else None
+        return cls(file=match["file"], line=line, key="", message=message, fix=fix)
+
+
 class ConfigError(ProvisionerError):
     """One or more problems in a config file, each a line ``file:line: key.path: rule. Fix: ...``.
 
+    Args:
+        problems: `Problem` records, or one-line strings (parsed with `Problem.parse`).
+
     Attributes:
-        problems: The individual one-line messages, in file order.
+        records: The problems as `Problem` records, sorted by file and line (stable).
+        problems: The same, as one-line strings (``str`` of each record), in the same order.
     """
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: Iterable[Problem | str]) -> None:
+        records = [p if isinstance(p, Problem) else Problem.parse(p) for p in problems]
+        self.records = sorted(records, key=lambda p: p.sort_key)
+        self.problems = [str(p) for p in self.records]
+        super().__init__("\n".join(self.problems))
+
+
+class InvalidEnvironmentValue(ProvisionerError):
+    """A ``PARAGON_*`` environment variable or secret stack config value is unusable (names it, never its value)."""
 
 
 class ParagonError(ProvisionerError):

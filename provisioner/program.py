@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 
 from provisioner.catalog import paragon_scope_string
-from provisioner.config import ProvisionerConfig, load_config
+from provisioner.config import ProvisionerConfig, load_config_report
 from provisioner.entra import AppRegistration, AppRegistrationArgs
 from provisioner.errors import ConfigError
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
@@ -153,8 +153,11 @@ def main() -> None:
     if at and not pulumi.runtime.is_dry_run():
         pulumi.log.warn(f"stack config 'at' = {at} freezes secret rotation at that time; remove it for real use")
     try:
-        config = load_config(path)
+        loaded = load_config_report(path)
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
+    for warning in loaded.warnings:
+        pulumi.log.warn(str(warning))
+    config = loaded.config
     for name, value in build(stack, config, now).items():
         pulumi.export(name, value)

@@ -15,6 +15,7 @@ Pure functions (no Pulumi, no clock reads): `assess` takes the stack outputs (as
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -64,6 +65,36 @@ class SecretReport:
         data = asdict(self)
         data["health"] = self.health.name.lower()
         return data
+
+
+def parse_outputs_json(text: str, source: str) -> dict[str, Any]:
+    """The JSON object in ``pulumi stack output --json`` text, tolerating lines printed around it.
+
+    Some Pulumi CLI setups print SDK warnings or upgrade notices on stdout before or after the JSON. The
+    object is decoded with `json.JSONDecoder.raw_decode` from the first ``{`` that starts a line (then any
+    ``{``), ignoring text after it.
+
+    Args:
+        text: What the command printed on stdout (or a file holding it).
+        source: The command or file, for the message.
+
+    Raises:
+        OutputsError: No JSON object is found (one line naming ``source``).
+    """
+    decoder = json.JSONDecoder()
+    starts = [i for i, ch in enumerate(text) if ch == "{"]
+    line_starts = [i for i in starts if not text[:i].rpartition("\n")[2].strip()]
+    for start in dict.fromkeys(line_starts + starts):
+        try:
+            data, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    raise OutputsError(
+        f"{source}: no JSON object found in the stack outputs. Fix: run `pulumi stack output --json` yourself to "
+        "see what it prints, or pass --outputs FILE with its JSON"
+    )
 
 
 def _require(data: Any, key: str, where: str) -> Any:

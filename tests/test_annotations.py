@@ -8,7 +8,7 @@ import pytest
 from conftest import VALID_CONFIG
 from typer.testing import CliRunner
 
-from provisioner.annotations import escape_data, escape_property, github_error
+from provisioner.annotations import escape_data, escape_property, github_annotation
 from provisioner.cli import app
 
 runner = CliRunner()
@@ -52,12 +52,12 @@ def test_escaping(text: str, data: str, prop: str) -> None:
     ],
     ids=["file-and-line", "file-only", "escaped-file-and-message", "no-file"],
 )
-def test_github_error(problem: str, expected: str) -> None:
-    assert github_error(problem, Path("/nowhere")) == expected
+def test_github_annotation(problem: str, expected: str) -> None:
+    assert github_annotation(problem, Path("/nowhere")) == expected
 
 
 def test_absolute_paths_under_the_working_directory_become_relative(tmp_path: Path) -> None:
-    line = github_error(f"{tmp_path}/config/prod.yaml:2: paragon: bad", tmp_path)
+    line = github_annotation(f"{tmp_path}/config/prod.yaml:2: paragon: bad", tmp_path)
     assert line.startswith("::error file=config/prod.yaml,line=2,")
 
 

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from provisioner.config import load_config
+from provisioner.config import load_config, read_document
 from provisioner.defaults import merge_defaults
 from provisioner.errors import ConfigError
-from provisioner.yaml_source import read_yaml
 
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 
@@ -22,7 +21,9 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def merged(tmp_path: Path, defaults: str, stack: str) -> Any:
-    return merge_defaults(read_yaml(write(tmp_path, "s.yaml", stack)), read_yaml(write(tmp_path, "d.yaml", defaults)))
+    return merge_defaults(
+        read_document(write(tmp_path, "s.yaml", stack)), read_document(write(tmp_path, "d.yaml", defaults))
+    )
 
 
 @pytest.mark.parametrize(

@@ -237,8 +237,8 @@ def test_ca_bundle_is_resolved_against_the_config_folder(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (None, r"does not exist or is not a file\. Fix: give the path of a PEM file"),
-        ("hello\n", r"holds no usable PEM certificate .*\. Fix: export the CA certificate as PEM"),
+        (None, r"does not exist or is not a file \(looked for .*ca\.pem\), got ca\.pem\. Fix: give the path of a PEM"),
+        ("hello\n", r"holds no usable PEM certificate .*, got ca\.pem\. Fix: export the CA certificate as PEM"),
     ],
     ids=["missing", "not-pem"],
 )
@@ -252,7 +252,7 @@ def test_a_bad_ca_bundle_is_one_line_with_file_line_key_and_fix(
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert len(caught.value.problems) == 1
-    assert caught.value.problems[0].startswith(f"{path}:2: paragon.ca_bundle: CA bundle ")
+    assert caught.value.problems[0].startswith(f"{path}:2: paragon.ca_bundle: ")
     assert re.search(expected, caught.value.problems[0]), caught.value.problems[0]
 
 
@@ -373,9 +373,8 @@ def test_a_repeating_cursor_stops_the_list_at_once(
         ("https://zeus.example.com:99999", "Port out of range 0-65535"),
         ("https://zeus.example.com:https", "Invalid port: 'https'"),
         ("https://zeus..example.com", "idna"),
-        ("https://zeus\u0007.example.com", "non-printable ASCII character"),
     ],
-    ids=["port-range", "port-name", "empty-label", "control-char"],
+    ids=["port-range", "port-name", "empty-label"],
 )
 def test_a_bad_paragon_base_url_is_one_line_naming_the_variable(
     provider_process: HttpClientPool, monkeypatch: pytest.MonkeyPatch, value: str, problem: str
@@ -384,8 +383,8 @@ def test_a_bad_paragon_base_url_is_one_line_naming_the_variable(
     with pytest.raises(ConfigError) as caught:
         ParagonCredentialProvider().create(inputs("https://zeus.useparagon.com"))
     (line,) = caught.value.problems
-    assert line.startswith(f"{ENV_BASE_URL}: {value!r} is not a usable URL (") and problem in line
-    assert line.endswith(". Fix: write it as https://host[:port][/path]")
+    assert line.startswith(f"{ENV_BASE_URL}: not a usable URL (") and problem in line
+    assert line.endswith(f", got {value}. Fix: write it as https://host[:port][/path]")
     with pytest.raises(ConfigError, match=r"^Paragon base URL \(paragon\.base_url or PARAGON_BASE_URL\): "):
         ParagonClient(value, login())
 
@@ -395,8 +394,8 @@ def test_a_bad_configured_base_url_is_caught_at_load(write_config: Callable[...,
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert caught.value.problems == [
-        f"{path}:2: paragon.base_url: 'https://zeus.example.com:99999' is not a usable URL (Port out of range "
-        "0-65535). Fix: write it as https://host[:port][/path]"
+        f"{path}:2: paragon.base_url: not a usable URL (Port out of range 0-65535), got "
+        "https://zeus.example.com:99999. Fix: write it as https://host[:port][/path]"
     ]
 
 
@@ -571,4 +570,4 @@ def test_a_bad_proxy_url_is_one_line_without_its_password(
 def test_a_base_url_with_a_password_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
         ParagonClient("https://user:base-password-canary@zeus.example.com:99999", login())
-    assert "canary" not in str(caught.value) and "the value is not a usable URL (Port out of range" in str(caught.value)
+    assert "canary" not in str(caught.value) and "not a usable URL (Port out of range" in str(caught.value)

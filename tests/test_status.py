@@ -379,8 +379,8 @@ def test_cli_malformed_outputs_exit_1(workdir: Path, config: ProvisionerConfig, 
     ("content", "message"),
     [
         (None, "cannot read stack outputs JSON"),
-        ("{not json", "cannot read stack outputs JSON"),
-        ("[1, 2]", "stack outputs must be a JSON object"),
+        ("{not json", "no JSON object found in the stack outputs"),
+        ("[1, 2]", "no JSON object found in the stack outputs"),
     ],
     ids=["missing-file", "not-json", "not-an-object"],
 )

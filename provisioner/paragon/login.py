@@ -3,18 +3,23 @@
 Fixed interface (README): ``PARAGON_ACCESS_TOKEN``, or ``PARAGON_EMAIL`` + ``PARAGON_PASSWORD``; and
 ``PARAGON_BASE_URL`` overriding ``paragon.base_url``. The login never becomes a Pulumi resource input, so
 it never reaches state.
+
+Values read from a secret store often carry a trailing newline or spaces: every value is trimmed, a value
+empty after trimming counts as unset, and one that still contains a control character is refused at once
+(`InvalidEnvironmentValue`, naming the variable, never its value) instead of failing at Paragon later.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from pydantic import SecretStr
 
 from provisioner.config import check_https_url
-from provisioner.errors import ConfigError, ParagonLoginMissing
+from provisioner.errors import ConfigError, InvalidEnvironmentValue, ParagonLoginMissing, Problem
 from provisioner.paragon.transport import check_request_url
 
 ENV_ACCESS_TOKEN = "PARAGON_ACCESS_TOKEN"
@@ -59,6 +64,29 @@ class ParagonLogin:
         return [s.get_secret_value() for s in (self.access_token, self.password) if s is not None]
 
 
+def clean_value(name: str, value: str | None) -> str | None:
+    """Trim surrounding whitespace; None when unset or empty after trimming.
+
+    Args:
+        name: The variable or stack config key, used in the error message.
+        value: The raw value.
+
+    Raises:
+        InvalidEnvironmentValue: A control character remains inside the value (the value is never shown).
+    """
+    if value is None:
+        return None
+    trimmed = value.strip()
+    if not trimmed:
+        return None
+    if any(unicodedata.category(ch) == "Cc" for ch in trimmed):
+        raise InvalidEnvironmentValue(
+            f"{name}: the value contains a control character (a line break, tab or similar) inside it. "
+            "Fix: set it again without one (copy the value alone, e.g. `printf %s`)"
+        )
+    return trimmed
+
+
 def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = None) -> ParagonLogin:
     """Resolve the Paragon login: environment first, then secret stack config.
 
@@ -66,13 +94,17 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
         env: Usually ``os.environ``.
         stack_config: Values of `STACK_CONFIG_KEYS` from ``pulumi config set --secret``, if any.
 
+    Every value goes through `clean_value` (trimmed; empty counts as unset).
+
     Raises:
         ParagonLoginMissing: Neither source has a token nor an email with a password.
+        InvalidEnvironmentValue: A value holds a control character after trimming.
     """
     config = stack_config or {}
+    names = [STACK_CONFIG_KEYS[k] for k in ("access_token", "email", "password")]
     sources = (
-        (env.get(ENV_ACCESS_TOKEN), env.get(ENV_EMAIL), env.get(ENV_PASSWORD)),
-        tuple(config.get(STACK_CONFIG_KEYS[k]) for k in ("access_token", "email", "password")),
+        tuple(clean_value(n, env.get(n)) for n in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD)),
+        tuple(clean_value(f"stack config {n}", config.get(n)) for n in names),
     )
     for token, email, password in sources:
         if token or (email and password):
@@ -90,15 +122,22 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
 def base_url_from(configured: str, env: Mapping[str, str]) -> str:
     """The Paragon API base URL: ``PARAGON_BASE_URL`` if set, else ``paragon.base_url`` from config.
 
+    ``PARAGON_BASE_URL`` is trimmed; empty after trimming counts as unset.
+
     Raises:
         ConfigError: The chosen URL is not https (loopback http is allowed for tests), or httpx could not send
-            to it (bad port, character or host name).
+            to it (bad port, character or host name). The value is shown unless it holds user info (user:pass@).
+        InvalidEnvironmentValue: ``PARAGON_BASE_URL`` holds a control character after trimming.
     """
-    override = env.get(ENV_BASE_URL)
+    override = clean_value(ENV_BASE_URL, env.get(ENV_BASE_URL))
     value = override or configured
     try:
         url = check_https_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
         check_request_url(url)
         return url
     except ValueError as err:
-        raise ConfigError([f"{ENV_BASE_URL if override else 'paragon.base_url'}: {err}"]) from None
+        text, _, fix = str(err).partition(". Fix: ")
+        shown = "(value not shown: it holds user info)" if "@" in value else value
+        raise ConfigError(
+            [Problem("", None, ENV_BASE_URL if override else "paragon.base_url", f"{text}, got {shown}", fix)]
+        ) from None

@@ -363,8 +363,8 @@ def check_request_url(value: str) -> None:
         if port != 0 and not any(c.isspace() for c in host):
             return
         problem = "port 0" if port == 0 else "space in the host name"
-    shown = "the value" if "@" in value else repr(value)  # never echo a user name and password
-    raise ValueError(f"{shown} is not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
+    # The value is not repeated here: callers show it once (never one holding a user name and password).
+    raise ValueError(f"not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
 
 
 __all__ = [
