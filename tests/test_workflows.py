@@ -55,7 +55,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as True
+    keys: dict[object, Any] = dict(workflow)
+    on = keys.get("on", keys.get(True))  # YAML 1.1 reads a bare `on` key as True
     assert isinstance(on, dict)
     return on
 
