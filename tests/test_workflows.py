@@ -55,8 +55,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    keys: dict[object, Any] = dict(workflow)
-    on = keys.get("on", keys.get(True))  # YAML 1.1 reads a bare `on` key as True
+    # YAML 1.1 (PyYAML) reads a bare `on` key as the boolean True.
+    on = workflow["on"] if "on" in workflow else workflow[True]  # type: ignore[index]
     assert isinstance(on, dict)
     return on
 
