@@ -155,36 +155,42 @@ def test_what_each_workflow_does(path: Path) -> None:
         assert workflow["jobs"]["drift"]["needs"] == ["stacks", "rotate"]
 
 
-def _stacks_script(path: Path) -> str:
-    step = next(s for _, s in _steps(_load(path)) if s.get("id") == "stacks")
-    return str(step["run"])
+def _run_stacks_step(path: Path, workdir: Path) -> tuple[subprocess.CompletedProcess[str], str | None]:
+    """Run the workflow's stack-listing step in ``workdir``; return the process and what it wrote to GITHUB_OUTPUT."""
+    workflow = _load(path)
+    step = next(s for _, s in _steps(workflow) if s.get("id") == "stacks")
+    output = workdir / "github_output"
+    output.unlink(missing_ok=True)
+    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output), "CONFIG_DIR": workflow["env"]["CONFIG_DIR"]}
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done, output.read_text(encoding="utf-8") if output.exists() else None
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=_relative(WORKFLOWS))
-def test_stack_matrix_step_lists_config_files(path: Path, tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    config.mkdir()
-    for name in ("prod.yaml", "dev.yaml", "Pulumi.dev.yaml", "defaults.yaml", "provisioner.schema.json", "notes.md"):
-        (config / name).write_text("{}\n", encoding="utf-8")
-    output = tmp_path / "github_output"
-    env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output)}
-    done = subprocess.run(
-        ["bash", "-e", "-c", _stacks_script(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
-    )
+def test_stack_matrix_step_lists_stack_files(path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / _load(path)["env"]["CONFIG_DIR"]
+    folder.mkdir(exist_ok=True)
+    others = ["Pulumi.yaml", "Pulumi.dev.yaml", "defaults.yaml", "provisioner.schema.json", "x.schema.yaml", "notes.md"]
+    for name in ["prod.yaml", "dev.yaml", *others]:
+        (folder / name).write_text("{}\n", encoding="utf-8")
+    done, output = _run_stacks_step(path, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert output.read_text(encoding="utf-8") == 'stacks=["dev", "prod"]\n'
+    assert output == 'stacks=["dev", "prod"]\n'
 
-    (config / "dev.yaml").unlink()
-    (config / "prod.yaml").unlink()
-    output.unlink()
-    done = subprocess.run(
-        ["bash", "-e", "-c", _stacks_script(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 0 and output.read_text(encoding="utf-8") == "stacks=[]\n", "no stacks: empty matrix"
+    (folder / "dev.yaml").unlink()
+    (folder / "prod.yaml").unlink()
+    done, output = _run_stacks_step(path, tmp_path)
+    assert done.returncode == 0 and output == "stacks=[]\n", "no stacks: an empty matrix (the jobs are skipped)"
 
-    (config / "$(touch pwned).yaml").write_text("{}\n", encoding="utf-8")
-    done = subprocess.run(
-        ["bash", "-e", "-c", _stacks_script(path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 1 and "::error file=config/$(touch pwned).yaml::not a stack name" in done.stdout
+    (folder / "$(touch pwned).yaml").write_text("{}\n", encoding="utf-8")
+    done, output = _run_stacks_step(path, tmp_path)
+    assert done.returncode == 1 and output is None
+    assert "$(touch pwned).yaml::not a stack name" in done.stdout
     assert not (tmp_path / "pwned").exists()
