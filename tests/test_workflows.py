@@ -194,3 +194,64 @@ def test_stack_matrix_step_lists_stack_files(path: Path, tmp_path: Path) -> None
     assert done.returncode == 1 and output is None
     assert "$(touch pwned).yaml::not a stack name" in done.stdout
     assert not (tmp_path / "pwned").exists()
+
+
+def _has_diff_command() -> bool:
+    import typer
+
+    from provisioner.cli import app
+
+    return "diff" in typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+
+def test_plan_diff_step_builds_one_marked_comment(tmp_path: Path) -> None:
+    """The PR workflow's plan-diff script, run on a base and a head checkout with this repository's CLI."""
+    for side in ("base", "head"):
+        folder = tmp_path / side
+        (folder / "config").mkdir(parents=True)
+        for name in ("Pulumi.yaml", "__main__.py", "config/dev.yaml"):
+            (folder / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / ".venv").symlink_to(BIN.parent)
+    head_dev = tmp_path / "head" / "config" / "dev.yaml"
+    head_dev.write_text(head_dev.read_text(encoding="utf-8").replace("generation: 0", "generation: 1"), "utf-8")
+    (tmp_path / "head" / "config" / "qa.yaml").write_text(head_dev.read_text(encoding="utf-8"), "utf-8")
+    (tmp_path / "base" / "config" / "old.yaml").write_text(head_dev.read_text(encoding="utf-8"), "utf-8")
+
+    workflow = _load(WORKFLOW_DIRS[0] / "pr.yml")
+    step = next(s for s in workflow["jobs"]["plan-diff"]["steps"] if s.get("id") == "diff")
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "CONFIG_DIR": workflow["env"]["CONFIG_DIR"],
+        "BASE_SHA": "a" * 40,
+        "HEAD_SHA": "b" * 40,
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=LINT_TIMEOUT_SECONDS,
+    )
+    comment = (tmp_path / "comment.md").read_text(encoding="utf-8")
+    assert comment.startswith("<!-- provisioner-plan-diff -->\n## Provisioner plan: base aaaaaaa → head bbbbbbb\n")
+    assert comment.count("<!-- provisioner-plan-diff -->\n") == 1, "one marker: the comment is found and updated"
+    headings = [line for line in comment.splitlines() if line.startswith("### ")]
+    for stack in ("dev", "old", "qa"):  # a section per stack, removed ones included, in name order
+        assert sum(bool(re.search(rf"\bstack\W+{stack}\b", h, re.IGNORECASE)) for h in headings) == 1, headings
+    assert headings[1] == "### Stack `old`"
+    assert "Removed by this pull request" in comment.split("### Stack `old`")[1].split("###")[0]
+    assert "compared with no plan" in comment.split(headings[2])[1]
+    assert summary.read_text(encoding="utf-8") == comment
+    lines = output.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("comment<<EOF_") and lines[-1] == lines[0].removeprefix("comment<<")
+    assert "\n".join(lines[1:-1]) + "\n" == comment
+    if _has_diff_command():  # the diff command comes with the gitops-cli branch
+        assert done.returncode == 0, done.stderr + comment
+        assert "diff failed" not in comment and "does not plan" not in comment
+    else:
+        assert done.returncode == 1 and comment.count("diff failed") == 2
