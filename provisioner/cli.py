@@ -2,6 +2,13 @@
 
 Commands: plan [--stack NAME] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...] (exit 0 valid,
 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired, 1 error, 2 usage); schema.
+\f
+Import rule, for every command here and every command added later: at module level this file imports only
+the standard library, typer and `provisioner.errors`. Each command imports what it needs inside its own
+function: `provisioner.config` (pydantic, YAML), rich, and above all Pulumi (`provisioner.plan`, only for
+``plan``) and httpx (only the dynamic provider uses it). So ``validate``, ``--help``, ``schema`` and
+``status`` start without Pulumi, grpc, pulumi_azuread or httpx (tests/test_imports.py checks it; the figures
+are in docs/performance.md). Names needed only in annotations go under ``if TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -14,19 +21,17 @@ import subprocess
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pulumi
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from provisioner.config import config_path, json_schema, load_config
 from provisioner.errors import ConfigError
-from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
-from provisioner.rotation import parse_rfc3339, rfc3339
-from provisioner.status import Health, OutputsError, assess, exit_code
+from provisioner.gc_pause import collector_paused
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from provisioner.plan import Plan
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
@@ -41,6 +46,8 @@ class OutputFormat(StrEnum):
 
 def _stdout() -> Console:
     """Terminal width on a terminal; else $COLUMNS, or 120 (CI logs, pipes)."""
+    from rich.console import Console
+
     if Console().is_terminal:
         return Console(highlight=False)
     columns = os.environ.get("COLUMNS", "")
@@ -48,11 +55,15 @@ def _stdout() -> Console:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    from rich.console import Console
+
     Console(stderr=True, soft_wrap=True, highlight=False).print(message, markup=False)
     return typer.Exit(code)
 
 
 def _parse_at(value: str | None) -> datetime:
+    from provisioner.rotation import parse_rfc3339
+
     if value is None:
         return datetime.now(UTC)
     try:
@@ -81,25 +92,36 @@ def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _render_plan(plan: Plan, console: Console) -> None:
+def _plan_markup(plan: Plan) -> str:
+    """The whole text plan as one rich-markup string, so it is printed in one go (one print per line is
+    about 30 times slower than the JSON plan)."""
+    from rich.markup import escape
+
+    from provisioner.plan import KNOWN_AFTER_DEPLOY
+
     doc = plan.to_json()
     count = len(doc["resources"])
-    console.print(f"[bold]pulumi up would create {count} resources[/] (stack {escape(plan.stack)}, as of {doc['at']})")
+    lines = [f"[bold]pulumi up would create {count} resources[/] (stack {escape(plan.stack)}, as of {doc['at']})"]
     for resource in doc["resources"]:
-        console.print(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
-        for line in _flatten(resource["inputs"]):
-            console.print(f"    {escape(line)}")
-    console.print("\n[bold]Stack outputs[/]")
-    for line in _flatten(doc["outputs"]):
-        console.print(f"    {escape(line)}")
-    console.print(
-        f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
-        "Secret slots and their dates: docs/rotation.md.",
-        markup=False,
+        lines.append(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
+        lines += [f"    {escape(line)}" for line in _flatten(resource["inputs"])]
+    lines.append("\n[bold]Stack outputs[/]")
+    lines += [f"    {escape(line)}" for line in _flatten(doc["outputs"])]
+    lines.append(
+        escape(
+            f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
+            "Secret slots and their dates: docs/rotation.md."
+        )
     )
+    return "\n".join(lines)
+
+
+def _render_plan(plan: Plan, console: Console) -> None:
+    console.print(_plan_markup(plan))
 
 
 @app.command()
+@collector_paused()  # imports, run and render only build: see provisioner.gc_pause
 def plan(
     stack: Annotated[str, typer.Option(help="Stack name; reads config/<stack>.yaml.")] = "dev",
     at: Annotated[
@@ -110,6 +132,10 @@ def plan(
     config: Annotated[Path | None, typer.Option(help="Config file to use instead of config/<stack>.yaml.")] = None,
 ) -> None:
     """Show every resource `pulumi up` would create, offline and without credentials."""
+    import pulumi
+
+    from provisioner.plan import plan_json, run_plan
+
     when = _parse_at(at)
     _check_stack(stack)
     for needed in ("Pulumi.yaml", "__main__.py"):
@@ -134,6 +160,8 @@ def validate(
     files: Annotated[list[Path] | None, typer.Argument(help="Config files; default config/*.yaml.")] = None,
 ) -> None:
     """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise."""
+    from provisioner.config import load_config
+
     paths = files or _default_config_files()
     if not paths:
         raise _fail("no config files given and none found in config/")
@@ -143,6 +171,8 @@ def validate(
             load_config(path)
         except ConfigError as err:
             bad += 1
+            from rich.console import Console
+
             Console(stderr=True, soft_wrap=True, highlight=False).print(str(err), markup=False)
         else:
             typer.echo(f"{path}: valid")
@@ -190,6 +220,13 @@ def status(
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 1 invalid config or outputs, 2 usage error."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from provisioner.config import config_path, load_config
+    from provisioner.rotation import rfc3339
+    from provisioner.status import Health, OutputsError, assess, exit_code
+
     when = _parse_at(at)
     _check_stack(stack)
     try:
@@ -243,6 +280,8 @@ def schema(
     check: Annotated[bool, typer.Option(help="Exit 1 if the published schema is out of date.")] = False,
 ) -> None:
     """Write config/provisioner.schema.json from the config model (editors validate YAML with it)."""
+    from provisioner.config import json_schema
+
     text = json.dumps(json_schema(), indent=2) + "\n"
     if check:
         if not SCHEMA_FILE.is_file() or SCHEMA_FILE.read_text(encoding="utf-8") != text:
@@ -253,4 +292,4 @@ def schema(
     typer.echo(f"wrote {SCHEMA_FILE}")
 
 
-__all__ = ["app", "redact"]
+__all__ = ["app"]
