@@ -3,7 +3,7 @@
 Run it as a script (it is not a pytest test; nothing here is asserted in the test suite)::
 
     .venv/bin/python bench/bench.py            # full run, a few minutes
-    .venv/bin/python bench/bench.py --quick    # fewer rounds and sizes, well under a minute
+    .venv/bin/python bench/bench.py --quick    # fewer rounds and sizes, under a minute
 
 It prints the machine (CPU model, cores, Python, OS), then one row per target: the measured figure, the
 target and PASS or FAIL. It writes the figures as JSON (``bench/results/latest.json`` or ``--output``) and
@@ -76,7 +76,7 @@ class Settings:
 
 
 FULL = Settings(11, (1, 5, 10, 25, 50, 100, 150, 200), 3, (1, 10, 100), 3)
-QUICK = Settings(5, (1, 10, 50, 200), 1, (1, 10, 100), 1)
+QUICK = Settings(5, (1, 10, 50, 200), 3, (1, 10, 100), 1)
 
 
 @dataclasses.dataclass
@@ -552,6 +552,8 @@ def print_report(
     info: dict[str, Any], cli: dict[str, dict[str, float]], scaling: dict[str, Any], rows: list[Row]
 ) -> None:
     print(f"machine: {info['cpu']}, {info['cores']} cores, {info['implementation']} {info['python']}, {info['os']}")
+    if info["load_average"]:
+        print("load average at start: " + ", ".join(f"{x:.2f}" for x in info["load_average"]))
     print("\ncommands (median wall ms, peak RSS MiB):")
     for name, figures in cli.items():
         print(f"  {name:<24} {figures['median_ms']:8.1f} ms {figures['peak_rss_mib']:7.1f} MiB")
@@ -601,7 +603,7 @@ def draw(curves: list[tuple[str, dict[str, Any]]], png: Path, info: dict[str, An
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (well under a minute)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (under a minute)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result path")
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help="plan scaling chart path")
     parser.add_argument("--compare", type=Path, help="an earlier JSON result to draw beside this run")
