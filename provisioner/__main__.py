@@ -1,5 +1,14 @@
 """``python -m provisioner``: the command line (see `provisioner.cli`; errors handled in `provisioner.entry`)."""
 
+import gc
+
 from provisioner.entry import main
 
-raise SystemExit(main())
+try:
+    code = main()
+finally:
+    # The process ends here. Frozen objects are left out of the interpreter's final collection, which
+    # would otherwise free the whole heap (Pulumi, pulumi_azuread, pydantic) object by object before the
+    # OS reclaims it anyway: that was a quarter of `plan`'s wall time (docs/performance.md).
+    gc.freeze()
+raise SystemExit(code)

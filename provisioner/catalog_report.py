@@ -7,7 +7,6 @@ exactly `catalog_markdown()` (a test keeps them in sync; regenerate with
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -16,14 +15,6 @@ from rich.table import Table
 
 from provisioner.catalog import CATALOG, PERSONAL_ACCOUNTS, CatalogEntry
 from provisioner.config import APP_LEVEL_KEYS
-
-
-class CatalogFormat(StrEnum):
-    """Output formats of the catalog command."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 def entry_json(entry: CatalogEntry) -> dict[str, Any]:

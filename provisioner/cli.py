@@ -7,6 +7,13 @@ Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|j
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).
 Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
+\f
+Import rule, for every command here and every command added later: at module level this file imports only
+the standard library, typer and `provisioner.errors`. Each command imports what it needs inside its own
+function: `provisioner.config` (pydantic, YAML), rich, and above all Pulumi (`provisioner.plan`, only for
+``plan``) and httpx (only the dynamic provider uses it). So ``validate``, ``--help``, ``schema`` and
+``status`` start without Pulumi, grpc, pulumi_azuread or httpx (tests/test_imports.py checks it; the figures
+are in docs/performance.md). Names needed only in annotations go under ``if TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -18,28 +25,18 @@ import subprocess
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pulumi
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from provisioner.catalog_report import CatalogFormat, catalog_json, catalog_markdown, print_catalog_table
-from provisioner.config import json_schema, load_config, load_config_report
-from provisioner.doctor import (
-    DoctorDeps,
-    DoctorOptions,
-    doctor_exit_code,
-    render_doctor,
-    run_doctor,
-)
 from provisioner.errors import ConfigError
-from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, plan_json, redact, run_plan
-from provisioner.rotation import parse_rfc3339, rfc3339
-from provisioner.stackfile import StackConfig, StackFileError, files_to_validate, resolve
-from provisioner.status import Health, OutputsError, assess, exit_code, parse_outputs_json
+from provisioner.gc_pause import collector_paused
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from provisioner.plan import Plan
+    from provisioner.stackfile import StackConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
@@ -54,6 +51,8 @@ class OutputFormat(StrEnum):
 
 def _stdout() -> Console:
     """Terminal width on a terminal; else $COLUMNS, or 120 (CI logs, pipes)."""
+    from rich.console import Console
+
     if Console().is_terminal:
         return Console(highlight=False)
     columns = os.environ.get("COLUMNS", "")
@@ -61,11 +60,15 @@ def _stdout() -> Console:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
+    from rich.console import Console
+
     Console(stderr=True, soft_wrap=True, highlight=False).print(message, markup=False)
     return typer.Exit(code)
 
 
 def _parse_at(value: str | None) -> datetime:
+    from provisioner.rotation import parse_rfc3339
+
     if value is None:
         return datetime.now(UTC)
     try:
@@ -76,6 +79,8 @@ def _parse_at(value: str | None) -> datetime:
 
 def _stack_config(project_dir: Path, stack: str | None, config: Path | None, force_stack: bool) -> StackConfig:
     """The stack and its YAML by the rule in `provisioner.stackfile` (exit 2 on a usage error, else 1)."""
+    from provisioner.stackfile import StackFileError, resolve
+
     try:
         return resolve(project_dir, stack=stack, config=config, env=os.environ, force_stack=force_stack)
     except StackFileError as err:
@@ -104,28 +109,39 @@ def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _render_plan(plan: Plan, console: Console) -> None:
+def _plan_markup(plan: Plan) -> str:
+    """The whole text plan as one rich-markup string, so it is printed in one go (one print per line is
+    about 30 times slower than the JSON plan)."""
+    from rich.markup import escape
+
+    from provisioner.plan import KNOWN_AFTER_DEPLOY
+
     doc = plan.to_json()
     count = len(doc["resources"])
-    console.print(
+    lines = [
         f"[bold]pulumi up would create {count} resources[/] (project {escape(plan.project)}, stack "
         f"{escape(plan.stack)}, config {escape(plan.config)}, as of {doc['at']})"
-    )
+    ]
     for resource in doc["resources"]:
-        console.print(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
-        for line in _flatten(resource["inputs"]):
-            console.print(f"    {escape(line)}")
-    console.print("\n[bold]Stack outputs[/]")
-    for line in _flatten(doc["outputs"]):
-        console.print(f"    {escape(line)}")
-    console.print(
-        f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
-        "Secret slots and their dates: docs/rotation.md.",
-        markup=False,
+        lines.append(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
+        lines += [f"    {escape(line)}" for line in _flatten(resource["inputs"])]
+    lines.append("\n[bold]Stack outputs[/]")
+    lines += [f"    {escape(line)}" for line in _flatten(doc["outputs"])]
+    lines.append(
+        escape(
+            f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
+            "Secret slots and their dates: docs/rotation.md."
+        )
     )
+    return "\n".join(lines)
+
+
+def _render_plan(plan: Plan, console: Console) -> None:
+    console.print(_plan_markup(plan))
 
 
 @app.command()
+@collector_paused()  # imports, run and render only build: see provisioner.gc_pause
 def plan(
     stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
     at: Annotated[
@@ -139,6 +155,10 @@ def plan(
     force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
 ) -> None:
     """Show every resource `pulumi up` would create, offline and without credentials."""
+    import pulumi
+
+    from provisioner.plan import plan_json, run_plan
+
     when = _parse_at(at)
     for needed in ("Pulumi.yaml", "__main__.py"):
         if not (project_dir / needed).is_file():
@@ -184,7 +204,11 @@ def validate(
     Problems and warnings go to stderr (text) or stdout (github), one line each, in line order; warnings
     alone keep exit 0.
     """
+    from rich.console import Console
+
     from provisioner.annotations import github_annotation
+    from provisioner.config import load_config_report
+    from provisioner.stackfile import StackFileError, files_to_validate
 
     try:
         paths = files_to_validate(_config_files(files or []), Path("."), os.environ)
@@ -220,6 +244,8 @@ def validate(
 
 
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+    from provisioner.status import OutputsError, parse_outputs_json
+
     if outputs_file is not None:
         try:
             text = outputs_file.read_text(encoding="utf-8")
@@ -263,6 +289,13 @@ def status(
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 1 invalid config or outputs, 2 usage error."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from provisioner.config import load_config
+    from provisioner.rotation import rfc3339
+    from provisioner.status import Health, OutputsError, assess, exit_code
+
     when = _parse_at(at)
     chosen = _stack_config(Path("."), stack, config, force_stack)
     stack = chosen.stack
@@ -341,6 +374,14 @@ def diff(
     typer.echo(render[output_format](result), nl=False)
 
 
+class CatalogFormat(StrEnum):
+    """Output formats of catalog."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
 @app.command()
 def catalog(
     output_format: Annotated[
@@ -348,6 +389,8 @@ def catalog(
     ] = CatalogFormat.TEXT,
 ) -> None:
     """List the integrations this provisioner knows: resource API, scopes, defaults, audiences, extras."""
+    from provisioner.catalog_report import catalog_json, catalog_markdown, print_catalog_table
+
     if output_format is CatalogFormat.JSON:
         typer.echo(json.dumps(catalog_json(), indent=2))
     elif output_format is CatalogFormat.MARKDOWN:
@@ -368,6 +411,8 @@ def doctor(
     ] = None,
 ) -> None:
     """Read-only preflight before `pulumi up`: one row per check. Exit 0 when nothing failed, 1 otherwise."""
+    from provisioner.doctor import DoctorDeps, DoctorOptions, doctor_exit_code, render_doctor, run_doctor
+
     chosen = _stack_config(Path("."), stack, config, force_stack)
     options = DoctorOptions(stack=chosen.stack, config_file=chosen.path, offline=offline, outputs_file=outputs)
     rows = run_doctor(options, DoctorDeps(env=os.environ))
@@ -386,6 +431,8 @@ def schema(
     ] = None,
 ) -> None:
     """Write config/provisioner.schema.json from the config model (editors validate YAML with it)."""
+    from provisioner.config import json_schema
+
     text = json.dumps(json_schema(), indent=2) + "\n"
     if output == "-":
         if check:
@@ -407,4 +454,4 @@ def schema(
     typer.echo(f"wrote {target}")
 
 
-__all__ = ["app", "redact"]
+__all__ = ["app"]

@@ -43,7 +43,6 @@ from provisioner.catalog import (
 )
 from provisioner.defaults import apply_defaults
 from provisioner.errors import ConfigError, Problem
-from provisioner.paragon.transport import check_request_url
 from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yaml, shown
 
 DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
@@ -102,6 +101,46 @@ def check_https_url(value: str, what: str) -> str:
     if parts.scheme == "http" and is_loopback_host(parts.hostname):
         return value
     raise ValueError(f"{what} must use https:// (http:// is allowed only for localhost/loopback). Fix: write https://")
+
+
+def check_base_url(value: str, what: str) -> str:
+    """Accept a Paragon API root: `check_https_url`, plus nothing an HTTP client would refuse or misroute.
+
+    Refused: a ``?query`` or ``#fragment`` (request paths are appended to the base URL, so either would
+    swallow every path), a port that is not a number in 1-65535, a host name that is not a valid IDNA name,
+    and spaces or control characters. The message never repeats the value (callers show it once, and never
+    one holding user info).
+
+    Raises:
+        ValueError: One line ending in ``Fix: ...``.
+    """
+    check_https_url(value, what)
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError(
+            f"{what} must be the API root alone, without a ?query or #fragment (request paths are appended to "
+            "it). Fix: remove everything from the ? or #"
+        )
+    host = parts.hostname or ""
+    problem = ""
+    try:
+        port = parts.port
+    except ValueError as err:
+        text = parts.netloc.rpartition(":")[2]
+        problem = str(err) if "out of range" in str(err) else f"Invalid port: {text!r}"
+    else:
+        if port == 0:
+            problem = "port 0"
+        elif any(c.isspace() or not c.isprintable() for c in value):
+            problem = "a space or control character"
+        elif not host.startswith("[") and ":" not in host:
+            try:
+                host.encode("idna")
+            except UnicodeError as err:
+                problem = str(err)
+    if problem:
+        raise ValueError(f"not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
+    return value
 
 
 NIL_GUID: Final = "00000000-0000-0000-0000-000000000000"
@@ -318,9 +357,7 @@ class ParagonConfig(_Model):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        check_https_url(value, "base_url")
-        check_request_url(value)
-        return value
+        return check_base_url(value, "base_url")
 
     @field_validator("ca_bundle")
     @classmethod

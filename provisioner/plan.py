@@ -23,6 +23,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from provisioner.catalog import CATALOG
+from provisioner.gc_pause import collector_paused
 from provisioner.rotation import rfc3339
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
@@ -220,14 +221,16 @@ def run_plan(
     def run_program() -> None:
         runpy.run_path(program, run_name="__main__")
 
-    _sync_await(run_pulumi_func(run_program))
-    root = settings.get_root_resource()
-    raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    with collector_paused():
+        _sync_await(run_pulumi_func(run_program))
+        root = settings.get_root_resource()
+        raw_outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+        outputs = _resolve(raw_outputs)
     return Plan(
         stack=stack,
         at=at,
         resources=mocks.resources,
-        outputs=_resolve(raw_outputs),
+        outputs=outputs,
         project=project,
         config=str(config_file),
     )

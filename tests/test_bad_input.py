@@ -665,7 +665,7 @@ def test_an_escaped_exception_is_one_line_and_exit_1(
     def broken(_path: Path) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("provisioner.cli.load_config_report", broken)
+    monkeypatch.setattr("provisioner.config.load_config_report", broken)
     monkeypatch.delenv(entry.DEBUG_ENV, raising=False)
     path = str(write_config(VALID_CONFIG))
     assert entry.main(["validate", path]) == 1
@@ -687,7 +687,7 @@ def test_an_escaped_provisioner_error_prints_its_message(
     def refused(_path: Path) -> None:
         raise InvalidEnvironmentValue("PARAGON_PASSWORD: the value contains a control character")
 
-    monkeypatch.setattr("provisioner.cli.load_config_report", refused)
+    monkeypatch.setattr("provisioner.config.load_config_report", refused)
     monkeypatch.delenv(entry.DEBUG_ENV, raising=False)
     assert entry.main(["validate", str(write_config(VALID_CONFIG))]) == 1
     assert capsys.readouterr().err == "PARAGON_PASSWORD: the value contains a control character\n"

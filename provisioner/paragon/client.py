@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from provisioner.config import check_base_url
 from provisioner.errors import (
     ConfigError,
     IntegrationNotInProject,
@@ -60,7 +61,6 @@ from provisioner.paragon.transport import (
     DEFAULT_TIMEOUT,
     HttpClientPool,
     certificate_failure,
-    check_request_url,
     deadline_scope,
     new_http_client,
     proxy_for,
@@ -305,7 +305,7 @@ class ParagonClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         try:
-            check_request_url(self.base_url)
+            check_base_url(self.base_url, "base URL")
         except ValueError as err:
             raise ConfigError([f"Paragon base URL (paragon.base_url or PARAGON_BASE_URL): {err}"]) from None
         self._login = login

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from provisioner.config import check_https_url
+from provisioner.config import check_base_url
 from provisioner.errors import ConfigError, InvalidEnvironmentValue, ParagonLoginMissing, Problem
-from provisioner.paragon.transport import check_request_url
 
 ENV_ACCESS_TOKEN = "PARAGON_ACCESS_TOKEN"
 ENV_EMAIL = "PARAGON_EMAIL"
@@ -132,9 +131,7 @@ def base_url_from(configured: str, env: Mapping[str, str]) -> str:
     override = clean_value(ENV_BASE_URL, env.get(ENV_BASE_URL))
     value = override or configured
     try:
-        url = check_https_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
-        check_request_url(url)
-        return url
+        return check_base_url(value, ENV_BASE_URL if override else "paragon.base_url").rstrip("/")
     except ValueError as err:
         text, _, fix = str(err).partition(". Fix: ")
         shown = "(value not shown: it holds user info)" if "@" in value else value

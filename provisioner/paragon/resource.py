@@ -36,10 +36,12 @@ outputs this provider returns never hold it, only ``secretFingerprint``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import Mapping
+import pickle
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -60,7 +62,7 @@ from pulumi.runtime import rpc
 from pydantic import SecretStr
 
 from provisioner.catalog import PARAGON_RESERVED_VALUES
-from provisioner.config import check_https_url
+from provisioner.config import check_base_url
 from provisioner.errors import ProvisionerError
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
@@ -203,7 +205,7 @@ class ParagonCredentialProvider(ResourceProvider):
         base_url = news.get("baseUrl")
         if isinstance(base_url, str) and not is_unknown(base_url):
             try:
-                check_https_url(base_url, "baseUrl")
+                check_base_url(base_url, "baseUrl")
             except ValueError as err:
                 failures.append(CheckFailure("baseUrl", str(err)))
         return CheckResult(news, failures)
@@ -348,6 +350,28 @@ class OAuthCredentialArgs:
     ca_bundle: str | None = None
 
 
+_PICKLER_PATCHED_BY_PULUMI: Final = ("_batch_setitems", "save_dict")
+
+
+@contextlib.contextmanager
+def _pickler_restored() -> Iterator[None]:
+    """Undo, after the block, pulumi.dynamic's class-level patches of ``pickle._Pickler``.
+
+    ``pulumi.dynamic.serialize_provider`` (pulumi 3.x) wraps ``pickle._Pickler._batch_setitems`` in a
+    dict-sorting function each time a dynamic resource is constructed, and never unwraps it. After K
+    dynamic resources in one process every pickled dict is sorted K times through K nested calls: the
+    program's time grows quadratically with the number of integrations, and a RecursionError ends it
+    after about 950 (fewer in a deep stack). Restoring the attributes after each construction keeps
+    exactly one wrap per serialization, so the serialized provider is the same and the cost is flat.
+    """
+    saved = {name: vars(pickle._Pickler)[name] for name in _PICKLER_PATCHED_BY_PULUMI if name in vars(pickle._Pickler)}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(pickle._Pickler, name, value)
+
+
 class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
     """An integration's OAuth app credential (client ID, secret, scopes) in a Paragon project.
 
@@ -385,4 +409,5 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
             props["extraValues"] = dict(args.extra_values)
         # Paragon holds one credential per integration: a replacement must delete before it creates.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-        super().__init__(ParagonCredentialProvider(), name, props, opts)
+        with _pickler_restored():
+            super().__init__(ParagonCredentialProvider(), name, props, opts)

@@ -345,35 +345,12 @@ def certificate_failure(err: BaseException) -> ssl.SSLCertVerificationError | No
     return None
 
 
-def check_request_url(value: str) -> None:
-    """Raise ValueError when httpx could not send a request to ``value`` (bad port, character or host).
-
-    Catches what a syntactic https check lets through and httpx would reject at call time with
-    ``httpx.InvalidURL`` (or ``UnicodeError`` for a host that is not a valid IDNA name).
-    """
-    try:
-        httpx.URL(value)
-        parts = urlsplit(value)
-        port, host = parts.port, parts.hostname or ""
-        if not host.startswith("["):
-            host.encode("idna")
-    except (httpx.InvalidURL, ValueError, UnicodeError) as err:
-        problem = str(err).rstrip(".")
-    else:
-        if port != 0 and not any(c.isspace() for c in host):
-            return
-        problem = "port 0" if port == 0 else "space in the host name"
-    # The value is not repeated here: callers show it once (never one holding a user name and password).
-    raise ValueError(f"not a usable URL ({problem}). Fix: write it as https://host[:port][/path]")
-
-
 __all__ = [
     "CA_ENV_VARS",
     "DEFAULT_TIMEOUT",
     "DeadlineTransport",
     "HttpClientPool",
     "certificate_failure",
-    "check_request_url",
     "deadline_scope",
     "new_http_client",
     "proxy_for",
