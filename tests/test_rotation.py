@@ -36,6 +36,8 @@ from provisioner.rotation import (
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 SIMULATED = timedelta(days=3 * 365)
+MAX_RUNS = 4000
+"""Runs simulated per example at most: a plan of second-long gaps would otherwise take millions of runs."""
 INTEGRATION = "powerbi"
 DEFAULT = SecretPolicy()  # rotation 90, grace 14, anchor 2025-01-01
 
@@ -212,7 +214,8 @@ def gaps(segment: Segment, policy: SecretPolicy, now: datetime) -> list[timedelt
 def test_simulated_deployment_keeps_paragon_working(
     policy: SecretPolicy, start_offset_days: int, start_seconds: int, plan: list[Segment]
 ) -> None:
-    """Three years of ``pulumi up`` runs never leave Paragon with a secret about to expire.
+    """Three years of ``pulumi up`` runs (at most `MAX_RUNS` of them) never leave Paragon with a secret about
+    to expire.
 
     Precondition (the guarantee needs it): at least one run per rotation period, i.e. no gap between runs
     is longer than ``rotation_days``. Runs may be daily, missed for days, late by hours, land exactly on a
@@ -225,9 +228,11 @@ def test_simulated_deployment_keeps_paragon_working(
     deployment = Deployment()
     previous = check_run(deployment, policy, now, None, bumped=False)
     seen: set[str] = set()
-    while now < end:
+    runs = 0
+    while now < end and runs < MAX_RUNS:
         for segment in plan:
             for index, gap in enumerate(gaps(segment, policy, now)):
+                runs += 1
                 assert SECOND <= gap <= period, "test precondition: at least one run per period"
                 now += gap
                 bumped = segment.bump and index == 0
