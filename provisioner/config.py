@@ -886,7 +886,7 @@ def read_document(path: Path) -> YamlDocument:
     try:
         return read_yaml(path, known_keys=_ALL_KEYS)
     except FileNotFoundError:
-        problem, fix = "file not found", "create it (see config/dev.yaml)"
+        problem, fix = "file not found", "create it, or name another with --config (README, Configuration)"
     except UnicodeDecodeError:
         problem, fix = "not UTF-8 text", "save the file as UTF-8"
     except RecursionError:

@@ -394,11 +394,11 @@ def render_markdown(diff: PlanDiff) -> str:
             f"<details><summary>{_LABEL[r.action].strip('*')} <code>{html.escape(r.name)}</code> "
             f"({html.escape(r.type)})</summary>",
             "",
-            "| Input | Before | After | |",
+            "| Input | Before | After | Replaces |",
             "|---|---|---|---|",
         ]
         for c in r.changes:
-            forces = "forces replacement" if c.forces_replacement else ""
+            forces = "yes" if c.forces_replacement else ""
             lines.append(f"| {_code(c.path)} | {_code(c.before)} | {_code(c.after)} | {forces} |")
         lines += ["", "</details>", ""]
     if diff.outputs:

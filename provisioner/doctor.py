@@ -34,10 +34,9 @@ import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -257,14 +256,15 @@ def check_config(options: DoctorOptions, facts: _Facts) -> list[CheckResult]:
     """The stack's config validates, with the same rules and messages as ``validate``."""
     try:
         facts.config = load_config(options.config_file)
-    except ConfigError as err:
+    except ConfigError as err:  # one row per problem, its own fix as the row's fix
         return [
             CheckResult(
                 "config",
                 Status.FAILED,
-                "; ".join(err.problems),
-                f"correct {options.config_file} as each problem says, then run `python -m provisioner validate`",
+                str(replace(record, fix="")),
+                record.fix or f"correct it, then run `python -m provisioner validate {options.config_file}`",
             )
+            for record in err.records
         ]
     keys = ", ".join(facts.config.integrations)
     return [CheckResult("config", Status.OK, f"{options.config_file}: valid (integrations: {keys})")]
@@ -576,17 +576,15 @@ def check_paragon_login_source(deps: DoctorDeps, options: DoctorOptions, facts: 
 def certificate_problem(error: BaseException) -> str | None:
     """The certificate problem behind a connection error, or None when it was not a certificate failure.
 
-    Looks for `ssl.SSLCertVerificationError` in the exception chain (its ``verify_message``, e.g.
-    "certificate has expired"), then for OpenSSL's ``CERTIFICATE_VERIFY_FAILED`` in an `httpx.ConnectError`
-    text. One place, so a distinct certificate error from the client can replace this test later.
+    Uses the client's own test (`provisioner.paragon.transport.certificate_failure`, an
+    `ssl.SSLCertVerificationError` in the exception chain) and gives its ``verify_message``, e.g.
+    "certificate has expired"; then OpenSSL's ``CERTIFICATE_VERIFY_FAILED`` in an `httpx.ConnectError` text.
     """
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return str(current.verify_message or current.reason or "certificate verify failed")
-        current = current.__cause__ or current.__context__
+    from provisioner.paragon.transport import certificate_failure
+
+    failure = certificate_failure(error)
+    if failure is not None:
+        return str(failure.verify_message or failure.reason or "certificate verify failed")
     if isinstance(error, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(error):
         text = str(error)
         detail = text.split("certificate verify failed:", 1)[-1].split("(")[0].strip(" :")

@@ -3,7 +3,5 @@
 # (config/dev.yaml). Extra arguments go to `python -m provisioner plan` (e.g. --format json, --at 2027-01-01).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+bash scripts/setup.sh
 exec .venv/bin/python -m provisioner plan --stack dev "$@"

@@ -3,9 +3,7 @@
 # The README's test command. Exit code is pytest's (5 = no tests collected) or the first failing check's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+bash scripts/setup.sh
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 # The whole project dir, exactly as Pulumi's language host runs it before every preview (typechecker: mypy).

@@ -165,7 +165,7 @@ def test_markdown_is_a_pr_comment_with_marker_table_and_details() -> None:
         in text
     )
     assert text.count("<details>") == 2 and text.count("</details>") == 2
-    assert "forces replacement" in text
+    assert "| Input | Before | After | Replaces |" in text and "| yes |" in text
     assert "A &#124; &lt;b&gt;B&lt;/b&gt;" in text and "<b>B</b>" not in text
     table_rows = [line for line in lines if line.startswith("| <code>displayName")]
     assert len(table_rows) == 1 and table_rows[0].count(" | ") == 3
