@@ -60,8 +60,20 @@ def loaded(modules: set[str], package: str) -> bool:
         (["plan", "--help"], 0),
         (["schema", "--check"], 0),
         (["status", "--outputs", "{outputs}", "--at", "2026-11-29"], 3),
+        (["catalog", "--format", "json"], 0),
+        (["diff", "{outputs}", "{outputs}"], 1),
     ],
-    ids=["validate", "validate-invalid", "validate-default-files", "help", "plan-help", "schema-check", "status"],
+    ids=[
+        "validate",
+        "validate-invalid",
+        "validate-default-files",
+        "help",
+        "plan-help",
+        "schema-check",
+        "status",
+        "catalog",
+        "diff",
+    ],
 )
 def test_commands_without_pulumi_never_import_it(
     project_dir: Path,
