@@ -244,11 +244,12 @@ def validate(
 
 
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+    from provisioner.safe_io import read_text_capped
     from provisioner.status import OutputsError, parse_outputs_json
 
     if outputs_file is not None:
         try:
-            text = outputs_file.read_text(encoding="utf-8")
+            text = read_text_capped(outputs_file)
         except (OSError, ValueError) as err:
             raise _fail(
                 f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"

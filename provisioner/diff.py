@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from provisioner.errors import ProvisionerError
+from provisioner.safe_io import loads_json, read_text_capped
 
 MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
@@ -239,14 +240,14 @@ def read_plan(path: Path) -> PlanDoc:
         DiffInputError: Unreadable, not JSON, or not a plan document.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_capped(path)
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) else "not UTF-8"
         raise DiffInputError(f"{path}: cannot read the plan ({reason})") from None
     if not text.strip():
         return parse_plan(None, str(path))
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except ValueError as err:
         raise DiffInputError(
             f"{path}: not JSON ({err}). Fix: pass the output of `python -m provisioner plan --format json`"

@@ -32,6 +32,7 @@ import yaml
 
 from provisioner.defaults import DEFAULTS_FILE
 from provisioner.errors import ProvisionerError
+from provisioner.safe_io import read_text_capped
 
 ENV_CONFIG: Final = "PROVISIONER_CONFIG"
 """Environment variable: path of the stack's YAML when neither ``--config`` nor the stack setting gives one."""
@@ -90,8 +91,10 @@ def stack_from_file(path: Path) -> str:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        data = yaml.safe_load(read_text_capped(path))
+    except OSError as err:
+        raise StackFileError(f"{path}: cannot read it ({err.strerror}). Fix: repair the file", usage=False) from None
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise StackFileError(f"{path}{line}: cannot read it as YAML. Fix: repair the file", usage=False) from None

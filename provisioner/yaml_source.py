@@ -22,6 +22,7 @@ from typing import Any, Final
 import yaml
 
 from provisioner.errors import Problem, Severity
+from provisioner.safe_io import read_text_capped
 from provisioner.secret_guard import SECRETS_ADVICE, is_secret_key, looks_like_secret_value
 
 KeyPath = tuple[str | int, ...]
@@ -276,7 +277,7 @@ def read_yaml(path: Path, known_keys: Iterable[str] = ()) -> YamlDocument:
         OSError: The file cannot be read.
         UnicodeDecodeError: The file is not UTF-8.
     """
-    text = path.read_text(encoding="utf-8")
+    text = read_text_capped(path)
     doc = YamlDocument(path=path, data=None)
     _tab_problems(doc, text)
     if doc.problems:

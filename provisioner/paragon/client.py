@@ -65,6 +65,7 @@ from provisioner.paragon.transport import (
     new_http_client,
     proxy_for,
 )
+from provisioner.safe_io import JSON_TOO_DEEP, loads_json
 
 log = logging.getLogger("provisioner.paragon")
 
@@ -247,7 +248,7 @@ def _server_message(response: httpx.Response, redact: list[str]) -> str:
     """Paragon's error text, scrubbed of known secrets and token-like strings, truncated."""
     content_type = response.headers.get("content-type", "")
     try:
-        payload = response.json()
+        payload = loads_json(response.content)
     except ValueError:
         kind = content_type.split(";")[0] or "unknown type"
         return f"non-JSON body ({kind}, {len(response.content)} bytes)"
@@ -522,8 +523,10 @@ class ParagonClient:
     @staticmethod
     def _json(response: httpx.Response, endpoint: str) -> Any:
         try:
-            return response.json()
-        except ValueError:
+            return loads_json(response.content)
+        except ValueError as err:
+            if str(err) == JSON_TOO_DEEP:
+                raise ParagonResponseError(f"{endpoint}: the JSON body is {err}, not a Paragon answer") from None
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             raise ParagonResponseError(
                 f"{endpoint}: expected JSON but got {kind} ({len(response.content)} bytes); is the base URL "
