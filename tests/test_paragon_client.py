@@ -265,7 +265,9 @@ def test_401_after_relogin_is_an_auth_error_not_a_loop(
     integration = client.find_integration(PROJECT, "powerbi")
     fake.script("PUT", PUT, Fault(401), Fault(401))
 
-    with pytest.raises(ParagonAuthError, match=r"PUT /projects/proj-1/credentials/oauth answered 401.*no access"):
+    with pytest.raises(
+        ParagonAuthError, match=r"PUT /projects/proj-1/credentials/oauth answered 401.*token was rejected twice"
+    ):
         upsert(client, integration)
 
     assert (fake.count("POST", LOGIN), fake.count("PUT", PUT)) == (2, 2) and waits == []
