@@ -31,7 +31,7 @@ from typing import Any, Final
 import yaml
 
 from provisioner.defaults import DEFAULTS_FILE
-from provisioner.errors import ProvisionerError
+from provisioner.errors import ProvisionerError, control_characters
 from provisioner.safe_io import read_text_capped
 
 ENV_CONFIG: Final = "PROVISIONER_CONFIG"
@@ -53,6 +53,24 @@ class StackFileError(ProvisionerError):
     def __init__(self, message: str, *, usage: bool) -> None:
         self.usage = usage
         super().__init__(message)
+
+
+def env_config(env: Mapping[str, str]) -> str | None:
+    """``PROVISIONER_CONFIG`` trimmed of surrounding whitespace (like the ``PARAGON_*`` variables); None when
+    unset or blank.
+
+    Raises:
+        StackFileError: The value still holds a control or invisible character (a newline or ESC pasted
+            into a CI variable); the message names the variable, never its value (usage: exit 2).
+    """
+    value = (env.get(ENV_CONFIG) or "").strip()
+    if control_characters(value):
+        raise StackFileError(
+            f"{ENV_CONFIG} contains control or invisible characters (value not shown). Fix: set it to the plain "
+            "path of the stack's YAML, e.g. config/prod.yaml",
+            usage=True,
+        )
+    return value or None
 
 
 class Source(StrEnum):
@@ -188,7 +206,7 @@ def resolve(
     """
     if stack is not None and not is_stack_name(stack):
         raise StackFileError(f"--stack: {stack!r} is not a stack name (letters, digits, _ . -)", usage=True)
-    env_value = env.get(ENV_CONFIG) or None
+    env_value = env_config(env)
     named: tuple[Path, Source] | None = None
     if config is not None:
         named = (config, Source.FLAG)
@@ -248,7 +266,7 @@ def files_to_validate(files: list[Path], project_dir: Path, env: Mapping[str, st
     set; else the stack files in ``<project_dir>/config/``; else every stack's ``configFile`` setting.
     """
     if not files:
-        env_value = env.get(ENV_CONFIG)
+        env_value = env_config(env)
         if env_value:
             return [Path(env_value)]
         found = stack_files(project_dir / "config")
@@ -270,7 +288,7 @@ def program_config_path(stack: str, setting: str | None, env: Mapping[str, str])
     """
     if setting:
         return Path(setting)
-    env_value = env.get(ENV_CONFIG)
+    env_value = env_config(env)
     if not env_value:
         return Path("config") / f"{stack}.yaml"
     path = Path(env_value)
