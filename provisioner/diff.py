@@ -12,7 +12,8 @@ the pull request. Resources are matched by logical name. Each one is:
 
 Stack outputs are compared too. Inputs are compared as the plan shows them: a secret is ``[secret]`` on both
 sides (a changed secret shows through the inputs that rotate it), and a value known only after deployment
-is ``(known after deploy)``. Pure data in, data out: no Pulumi, no network. An empty file stands for "no
+is ``(known after deploy)``. Whatever a plan file holds, a value under a key named like a secret
+(``clientSecret``, ``password``) or shaped like a credential is shown as ``[secret]`` too. Pure data in, data out: no Pulumi, no network. An empty file stands for "no
 plan" (a stack added or deleted by the pull request).
 """
 
@@ -28,6 +29,7 @@ from typing import Any, Final
 
 from provisioner.errors import ProvisionerError
 from provisioner.safe_io import loads_json, read_text_capped
+from provisioner.secret_guard import is_secret_key, looks_like_secret_value
 
 MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
@@ -186,12 +188,20 @@ class PlanDiff:
 
 
 def _redact(value: Any) -> Any:
+    """``value`` with every secret replaced by `SECRET_MARK`: Pulumi's secret wire form, any value (but a
+    mapping, which is walked) under a key named like a secret (``clientSecret``, ``password``, ...:
+    `provisioner.secret_guard.is_secret_key`), and any text shaped like a credential."""
     if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
         return SECRET_MARK
     if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
+        return {
+            k: SECRET_MARK if is_secret_key(str(k)) and not isinstance(v, dict) and v is not None else _redact(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_redact(v) for v in value]
+    if isinstance(value, str) and looks_like_secret_value(value):
+        return SECRET_MARK
     return value
 
 

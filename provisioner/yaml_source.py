@@ -243,7 +243,8 @@ class _Builder:
         if looks_like_secret_value(str(node.value)):
             self._doc.add(
                 path,
-                "this value looks like a client secret or an access token (JWT); secrets never go in this file",
+                "this value looks like a client secret or an access token (JWT, bearer token, password, key or "
+                "signature); secrets never go in this file",
                 SECRETS_ADVICE,
                 line,
             )
