@@ -13,8 +13,9 @@ the pull request. Resources are matched by logical name. Each one is:
 Stack outputs are compared too. Inputs are compared as the plan shows them: a secret is ``[secret]`` on both
 sides (a changed secret shows through the inputs that rotate it), and a value known only after deployment
 is ``(known after deploy)``. Whatever a plan file holds, a value under a key named like a secret
-(``clientSecret``, ``password``) or shaped like a credential is shown as ``[secret]`` too. Pure data in, data out: no Pulumi, no network. An empty file stands for "no
-plan" (a stack added or deleted by the pull request).
+(``clientSecret``, ``password``) or shaped like a credential is shown as ``[secret]`` too. Pure data in,
+data out: no Pulumi, no network. An empty file stands for "no plan" (a stack added or deleted by the pull
+request).
 """
 
 from __future__ import annotations

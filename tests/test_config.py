@@ -194,7 +194,7 @@ def test_scope_string_formats() -> None:
         ),
         (
             VALID_CONFIG.replace("paragon:\n", "paragon:\n  base_url: https://admin:hunter2@zeus.example.com\n"),
-            r"paragon\.base_url: base_url must not contain a user name or password",
+            r"paragon\.base_url: this value looks like a client secret or an access token",
         ),
         (
             VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "[offline_access]"),
