@@ -43,11 +43,20 @@ def read_text_capped(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """
     # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; it has no effect on regular files.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb", buffering=0) as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafeFile(path, "not a regular file")
-        data = handle.read(limit + 1)
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise UnsafeFile(path, f"larger than {limit // (1024 * 1024)} MiB")
     return data.decode("utf-8")

@@ -96,7 +96,7 @@ _CREDENTIAL_SHAPES: Final = re.compile(
     r"\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"  # an Authorization header value
     r"|\bbasic\s+(?-i:(?=[A-Za-z0-9+/]*(?:\d|[a-z][A-Z]|[+/])))[A-Za-z0-9+/]{8,}={0,2}"  # base64, not a word
     r"|(?:^|[;\s])(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*[^;\s]"  # conn. string
-    r"|[?&]sig=[A-Za-z0-9%/+=]{10,}"  # a SAS signature
+    r"|[?&]sig=[A-Za-z0-9%/+=_-]{10,}"  # a SAS signature
     r"|://[^/\s:@]+:[^/\s@]+@",  # a URL holding a password
     re.IGNORECASE,
 )
