@@ -44,8 +44,6 @@ SECRET_WORDS: Final = frozenset(
         "bearer",
         "pat",
         "sas",
-        "credential",
-        "credentials",
         "connectionstring",
         "connstr",
     }

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from provisioner import doctor
 from provisioner.cli import app
-from provisioner.config import MAX_GENERATION, IntegrationConfig, SecretPolicy, load_config
+from provisioner.config import _ALL_KEYS, MAX_GENERATION, IntegrationConfig, SecretPolicy, load_config
 from provisioner.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
 from provisioner.errors import ConfigError, escape_controls
 from provisioner.rotation import MAX_YEAR, MIN_YEAR, parse_rfc3339, rotation_state
@@ -240,6 +240,21 @@ def test_at_outside_the_supported_range_is_a_usage_error(
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9999-12-31", "'9999-12-31' is outside the supported range 2000-01-01 to 2999-12-31 (UTC)"),
+        ("1999-12-31T23:59:59Z", "'1999-12-31T23:59:59Z' is outside the supported range"),
+        ("2000-01-01T00:30:00+01:00", "'2000-01-01T00:30:00+01:00' is outside the supported range"),
+        ("2026-01-01T00:00:00", "has no timezone; use a trailing Z for UTC"),
+    ],
+)
+def test_parse_rfc3339_refuses_with_one_line(text: str, message: str) -> None:
+    """The stack setting ``at`` gets the same rule and message (program.py wraps it as ``stack config 'at'``)."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_rfc3339(text)
+
+
 @pytest.mark.parametrize("at", ["2000-01-01", "2999-12-31", "2999-12-31T23:59:59Z", "2000-01-01T05:00:00+05:00"])
 def test_the_range_edges_are_accepted_and_plan(write_config: Writer, at: str) -> None:
     result = runner.invoke(app, ["plan", "--config", str(write_config(VALID_CONFIG)), "--at", at])
@@ -364,6 +379,11 @@ def test_credential_shaped_values_are_refused_and_plan_never_prints_them(write_c
 )
 def test_keys_about_secrets_are_not_secrets(key: str) -> None:
     assert not is_secret_key(key)
+
+
+def test_no_key_of_the_config_model_reads_as_a_secret_key() -> None:
+    """``secret:`` is the one model key named like a secret (a policy mapping; a plain value there is refused)."""
+    assert [k for k in sorted(_ALL_KEYS) if is_secret_key(k)] == ["secret"]
 
 
 def test_the_models_own_keys_still_load(write_config: Writer) -> None:
