@@ -67,14 +67,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _parse_at(value: str | None) -> datetime:
-    from provisioner.rotation import parse_rfc3339
+    from provisioner.rotation import SUPPORTED_RANGE, parse_rfc3339
 
     if value is None:
         return datetime.now(UTC)
     try:
         return parse_rfc3339(value)
     except ValueError:
-        raise _fail(f"--at: expected YYYY-MM-DD or an RFC 3339 time, got {value!r}", 2) from None
+        raise _fail(f"--at: expected YYYY-MM-DD or an RFC 3339 time from {SUPPORTED_RANGE}, got {value!r}", 2) from None
 
 
 def _stack_config(project_dir: Path, stack: str | None, config: Path | None, force_stack: bool) -> StackConfig:
@@ -244,11 +244,12 @@ def validate(
 
 
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+    from provisioner.safe_io import read_text_capped
     from provisioner.status import OutputsError, parse_outputs_json
 
     if outputs_file is not None:
         try:
-            text = outputs_file.read_text(encoding="utf-8")
+            text = read_text_capped(outputs_file)
         except (OSError, ValueError) as err:
             raise _fail(
                 f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"

@@ -48,6 +48,8 @@ from provisioner.yaml_source import KeyPath, YamlDocument, format_path, read_yam
 DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
 DEFAULT_REDIRECT_URI: Final = "https://passport.useparagon.com/oauth"
 DEFAULT_ROTATION_ANCHOR: Final = date(2025, 1, 1)
+MAX_GENERATION: Final = 1_000_000
+"""Largest ``secret.generation``: far below 2^53, where Pulumi's numbers (doubles) stop being exact."""
 
 SignInAudience = Literal[
     "AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"
@@ -232,11 +234,26 @@ class SecretPolicy(_Model):
     max_lifetime_days: int = Field(
         365, ge=1, le=730, description="Longest secret lifetime the tenant allows, in days (at most 730)."
     )
-    generation: int = Field(0, ge=0, description="Bump to replace both secrets at once (the response to a leak).")
+    generation: int = Field(
+        0,
+        ge=0,
+        description="Bump to replace both secrets at once (the response to a leak).",
+        json_schema_extra={"maximum": MAX_GENERATION},
+    )
     anchor: date = Field(
         DEFAULT_ROTATION_ANCHOR,
         description="UTC date rotation windows are counted from, in whole periods (YYYY-MM-DD).",
     )
+
+    @field_validator("generation")
+    @classmethod
+    def _generation_fits(cls, value: int) -> int:
+        if value > MAX_GENERATION:
+            raise ValueError(
+                f"generation must be at most {MAX_GENERATION} (Pulumi keeps numbers as doubles, exact only up to "
+                "2^53, and each forced rotation adds just 1). Fix: use the deployed generation plus 1"
+            )
+        return value
 
     @property
     def lifetime_days(self) -> int:
@@ -291,6 +308,14 @@ class IntegrationConfig(_Model):
     )
     activate: bool = Field(False, description="Also mark the integration active in Paragon after the push.")
     secret: SecretPolicy = Field(default_factory=SecretPolicy)
+
+    @field_validator("requested_access_token_version", mode="before")
+    @classmethod
+    def _token_version_is_whole(cls, value: Any) -> Any:
+        # Literal[1, 2] alone accepts 2.0 and true (they compare equal); the model is strict about numbers.
+        if value is not None and type(value) is not int:
+            raise ValueError("expected the whole number 1 or 2. Fix: write 1 or 2 without a decimal point or quotes")
+        return value
 
     @field_validator("paragon_values")
     @classmethod
@@ -554,7 +579,8 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
     kind: str = error["type"]
     value = error.get("input")
     raw = doc.raw.get(loc)
-    got = f", got {shown(raw)}" if raw is not None else ""
+    # A model-level error (value is the whole mapping) is about the model, not one value: no "got".
+    got = f", got {shown(raw)}" if raw is not None and not isinstance(value, (dict, list)) else ""
     message, fix = _split_fix(_INTERNALS.sub("", str(error["msg"]).removeprefix("Value error, ")))
     if kind == "extra_forbidden":
         misplaced = _misplaced(doc, loc[:-1], str(loc[-1]))

@@ -12,8 +12,10 @@ the pull request. Resources are matched by logical name. Each one is:
 
 Stack outputs are compared too. Inputs are compared as the plan shows them: a secret is ``[secret]`` on both
 sides (a changed secret shows through the inputs that rotate it), and a value known only after deployment
-is ``(known after deploy)``. Pure data in, data out: no Pulumi, no network. An empty file stands for "no
-plan" (a stack added or deleted by the pull request).
+is ``(known after deploy)``. Whatever a plan file holds, a value under a key named like a secret
+(``clientSecret``, ``password``) or shaped like a credential is shown as ``[secret]`` too. Pure data in,
+data out: no Pulumi, no network. An empty file stands for "no plan" (a stack added or deleted by the pull
+request).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from provisioner.errors import ProvisionerError
+from provisioner.safe_io import loads_json, read_text_capped
+from provisioner.secret_guard import is_secret_key, looks_like_secret_value
 
 MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
@@ -185,12 +189,20 @@ class PlanDiff:
 
 
 def _redact(value: Any) -> Any:
+    """``value`` with every secret replaced by `SECRET_MARK`: Pulumi's secret wire form, any value (but a
+    mapping, which is walked) under a key named like a secret (``clientSecret``, ``password``, ...:
+    `provisioner.secret_guard.is_secret_key`), and any text shaped like a credential."""
     if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
         return SECRET_MARK
     if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
+        return {
+            k: SECRET_MARK if is_secret_key(str(k)) and not isinstance(v, dict) and v is not None else _redact(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_redact(v) for v in value]
+    if isinstance(value, str) and looks_like_secret_value(value):
+        return SECRET_MARK
     return value
 
 
@@ -239,14 +251,14 @@ def read_plan(path: Path) -> PlanDoc:
         DiffInputError: Unreadable, not JSON, or not a plan document.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_capped(path)
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) else "not UTF-8"
         raise DiffInputError(f"{path}: cannot read the plan ({reason})") from None
     if not text.strip():
         return parse_plan(None, str(path))
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except ValueError as err:
         raise DiffInputError(
             f"{path}: not JSON ({err}). Fix: pass the output of `python -m provisioner plan --format json`"

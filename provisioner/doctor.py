@@ -30,7 +30,6 @@ Outside facts:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -70,6 +69,7 @@ from provisioner.paragon.login import (
     login_from,
 )
 from provisioner.paragon.models import Credential, Integration
+from provisioner.safe_io import loads_json, read_text_capped
 from provisioner.status import Health, OutputsError, assess
 
 MIN_PULUMI_VERSION: Final = (3, 121, 0)
@@ -322,7 +322,7 @@ def check_pulumi_login(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) 
     except ToolError as err:
         return [CheckResult(name, Status.FAILED, str(err), fix)]
     try:
-        data = json.loads(done.stdout) if done.returncode == 0 else None
+        data = loads_json(done.stdout) if done.returncode == 0 else None
     except ValueError:
         data = None
     if not isinstance(data, dict):
@@ -333,8 +333,8 @@ def check_pulumi_login(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) 
 
 def _stack_config_dir(project_dir: Path) -> Path:
     try:
-        project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        project = yaml.safe_load(read_text_capped(project_dir / "Pulumi.yaml"))
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
         project = None
     configured = project.get("stackConfigDir") if isinstance(project, dict) else None
     return project_dir / (configured if isinstance(configured, str) else ".")
@@ -343,8 +343,8 @@ def _stack_config_dir(project_dir: Path) -> Path:
 def _read_stack_file(options: DoctorOptions) -> tuple[Path, dict[str, Any] | None]:
     path = _stack_config_dir(options.project_dir) / f"Pulumi.{options.stack}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = yaml.safe_load(read_text_capped(path))
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
         return path, None
     return path, data if isinstance(data, dict) else {}
 
@@ -470,7 +470,7 @@ def _az_session(deps: DoctorDeps) -> tuple[str, str] | CheckResult:
     except ToolError as err:
         return CheckResult(name, Status.FAILED, str(err), fix)
     try:
-        data = json.loads(done.stdout) if done.returncode == 0 else None
+        data = loads_json(done.stdout) if done.returncode == 0 else None
     except ValueError:
         data = None
     tenant = data.get("tenantId") if isinstance(data, dict) else None
@@ -762,7 +762,7 @@ def load_outputs(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) -> Che
     name = "rotation"
     if options.outputs_file is not None:
         try:
-            data = json.loads(options.outputs_file.read_text(encoding="utf-8"))
+            data = loads_json(read_text_capped(options.outputs_file))
         except (OSError, ValueError) as err:
             return CheckResult(
                 name,
@@ -782,7 +782,7 @@ def load_outputs(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) -> Che
         if done.returncode != 0:
             return CheckResult(name, Status.SKIPPED, f"never deployed? {_tail(done.stderr or done.stdout)}")
         try:
-            data = json.loads(done.stdout or "{}")
+            data = loads_json(done.stdout or "{}")
         except ValueError:
             return CheckResult(name, Status.FAILED, "`pulumi stack output --json` printed no JSON", "retry")
     if not isinstance(data, dict):

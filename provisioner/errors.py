@@ -31,6 +31,7 @@ place that maps a status code to a class.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -38,6 +39,33 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 _LINE = re.compile(r"^(?P<file>[^\n]+?)(?::(?P<line>\d+))?: (?P<rest>.*)$", re.DOTALL)
+
+
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Unicode categories never shown raw: controls (newline, ESC), format characters (bidi overrides such as
+U+202E, zero-width spaces) and line/paragraph separators."""
+
+
+def control_characters(text: str) -> list[str]:
+    """The distinct control, format and line-separator characters in ``text``, in order of appearance."""
+    if text.isprintable():  # fast path: no Cc/Cf/Zl/Zp character can be in a printable string
+        return []
+    return list(dict.fromkeys(ch for ch in text if unicodedata.category(ch) in _CONTROL_CATEGORIES))
+
+
+def escape_char(char: str) -> str:
+    """One character as a Python-style escape: ``\\x1b``, ``\\u202e``, ``\\U000e0001``."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control, format and line-separator character written as an escape (`escape_char`),
+    so a message built from it stays on one line and carries no terminal escape or bidi override."""
+    found = control_characters(text)
+    for char in found:
+        text = text.replace(char, escape_char(char))
+    return text
 
 
 class ProvisionerError(Exception):
@@ -68,13 +96,14 @@ class Problem:
     severity: Severity = "error"
 
     def __str__(self) -> str:
-        head = self.file + (f":{self.line}" if self.file and self.line is not None else "")
+        head = escape_controls(self.file) + (f":{self.line}" if self.file and self.line is not None else "")
         text = self.message.rstrip(". ")
         if self.severity == "warning":
             text = f"warning: {text}"
         if self.fix:
             text += f". Fix: {self.fix.rstrip('. ')}"
-        return ": ".join(part for part in (head, self.key, text) if part)
+        # Belt and braces: whatever a key or value echoed, the line stays one line without terminal escapes.
+        return ": ".join(part for part in (head, escape_controls(self.key), escape_controls(text)) if part)
 
     @property
     def sort_key(self) -> tuple[str, int]:

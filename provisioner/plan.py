@@ -25,6 +25,7 @@ from pulumi.runtime.sync_await import _sync_await
 from provisioner.catalog import CATALOG
 from provisioner.gc_pause import collector_paused
 from provisioner.rotation import rfc3339
+from provisioner.safe_io import read_text_capped
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
 SECRET_MARK = "[secret]"
@@ -169,7 +170,7 @@ class Plan:
 
 def project_name(project_dir: Path) -> str:
     """The ``name`` in ``<project_dir>/Pulumi.yaml``."""
-    data = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load(read_text_capped(project_dir / "Pulumi.yaml"))
     return str(data["name"])
 
 

@@ -26,6 +26,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from provisioner.config import SecretPolicy
 
 SLOT_COUNT = 2
+MIN_YEAR = 2000
+"""Earliest year `parse_rfc3339` accepts (evaluation times: ``--at``, the stack setting ``at``, outputs)."""
+MAX_YEAR = 2999
+"""Latest year `parse_rfc3339` accepts: far from ``datetime.max`` (9999), so adding any policy's windows and
+lifetimes (at most 730 + 365 days) to an accepted time cannot overflow."""
+SUPPORTED_RANGE = f"{MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (UTC)"
 
 
 def rfc3339(moment: datetime) -> str:
@@ -36,15 +42,21 @@ def rfc3339(moment: datetime) -> str:
 def parse_rfc3339(text: str) -> datetime:
     """Parse an RFC 3339 timestamp (``Z`` or offset) or a bare ``YYYY-MM-DD`` (UTC midnight) to aware UTC.
 
+    Only times from `MIN_YEAR` to `MAX_YEAR` (``SUPPORTED_RANGE``, in UTC) are accepted.
+
     Raises:
-        ValueError: The text is neither form.
+        ValueError: The text is neither form, or outside the supported range (one line).
     """
     value = text.strip()
     if len(value) == 10:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp {text!r} has no timezone; use a trailing Z for UTC")
+        parsed = datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    else:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError(f"timestamp {text!r} has no timezone; use a trailing Z for UTC")
+    # Checked before the UTC conversion too: converting 9999-12-31T23:00-05:00 would overflow.
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR or not MIN_YEAR <= parsed.astimezone(UTC).year <= MAX_YEAR:
+        raise ValueError(f"{text!r} is outside the supported range {SUPPORTED_RANGE}")
     return parsed.astimezone(UTC)
 
 

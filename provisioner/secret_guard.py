@@ -2,13 +2,20 @@
 
 Two independent signals, each enough to refuse a file:
 
-* a key whose name says it holds a secret: ``client_secret``, ``clientSecret``, ``password``, ``token``,
-  ``api_key``, ``secret_value``, ... at any depth (the words of the name are compared, so camelCase,
-  snake_case and kebab-case all count). Keys of the config model itself (``secret:`` the rotation policy,
-  ``requested_access_token_version``) are never flagged, except ``secret:`` holding a plain value.
+* a key whose name says it holds a secret: ``client_secret``, ``clientSecret``, ``password``, ``pass``,
+  ``pw``, ``token``, ``api_key``, ``authorization``, ``auth``, ``bearer``, ``pat`` (personal access token),
+  ``sas`` (shared access signature), ``connectionString``, ``secret_value``, ... at any depth (the words of the
+  name are compared, so camelCase, snake_case and kebab-case all count). A name whose last word says it is
+  about a secret rather than the secret itself (``secret_end_date``, ``token_url``, ``key_id``,
+  ``rotation_days``, ``..._version``, ``..._name``) is not flagged. Keys of the config model itself (``secret:``
+  the rotation policy, ``requested_access_token_version``) are never flagged, except ``secret:`` holding a
+  plain value.
 * a value shaped like a credential, under any key: an Entra client secret (the current format, 40
-  characters with ``Q~`` after the first four, as GitHub secret scanning and Microsoft document it) or a
-  JSON Web Token (three base64url parts, the first two JSON objects starting ``eyJ``).
+  characters with ``Q~`` after the first four, as GitHub secret scanning and Microsoft document it), a
+  JSON Web Token (three base64url parts, the first two JSON objects starting ``eyJ``), an HTTP
+  ``Authorization`` value (``Bearer …``, ``Basic …``), a connection string carrying a credential
+  (``Password=``, ``Pwd=``, ``AccountKey=``, ``SharedAccessKey=``, ``SharedAccessSignature=``; Azure Storage
+  and Service Bus connection strings), a SAS query (``sig=``) or a URL with a password (``https://u:p@host``).
 
 The messages built from these never contain the value.
 """
@@ -19,14 +26,78 @@ import re
 from typing import Final
 
 SECRET_WORDS: Final = frozenset(
-    {"secret", "secrets", "password", "passwords", "passwd", "pwd", "passphrase", "token", "tokens", "apikey"}
+    {
+        "secret",
+        "secrets",
+        "password",
+        "passwords",
+        "passwd",
+        "pwd",
+        "pw",
+        "pass",
+        "passphrase",
+        "token",
+        "tokens",
+        "apikey",
+        "authorization",
+        "auth",
+        "bearer",
+        "pat",
+        "sas",
+        "connectionstring",
+        "connstr",
+    }
 )
 """A word in a key name that marks the key as holding a secret."""
 _KEY_QUALIFIERS: Final = frozenset({"api", "private", "client", "access", "signing", "shared", "secret"})
 """Words that make a following ``key`` a secret key (``api_key``, ``private_key``)."""
 
+_SECRET_JOINED: Final = frozenset(
+    {"apikey", "privatekey", "clientkey", "accesskey", "signingkey", "sharedkey", "connectionstring", "connstring"}
+)
+"""Whole key names (words joined) that hold a secret."""
+_ABOUT_WORDS: Final = frozenset(
+    {
+        "date",
+        "at",
+        "days",
+        "day",
+        "id",
+        "ids",
+        "name",
+        "names",
+        "url",
+        "uri",
+        "endpoint",
+        "version",
+        "type",
+        "slot",
+        "slots",
+        "window",
+        "generation",
+        "count",
+        "policy",
+        "rotation",
+        "expiry",
+        "expires",
+        "lifetime",
+        "length",
+        "format",
+        "hint",
+    }
+)
+"""A key name ending in one of these words is about a secret, not the secret (``secret_end_date``)."""
+
 _ENTRA_CLIENT_SECRET: Final = re.compile(r"(?<![\w~.\-])[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![\w~.\-])")
 _JWT: Final = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_CREDENTIAL_SHAPES: Final = re.compile(
+    r"\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"  # an Authorization header value
+    r"|\bbasic\s+(?-i:(?=[A-Za-z0-9+/]*(?:\d|[a-z][A-Z]|[+/])))[A-Za-z0-9+/]{8,}={0,2}"  # base64, not a word
+    r"|(?:^|[;\s])(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*[^;\s]"  # conn. string
+    r"|[?&]sig=[A-Za-z0-9%/+=_-]{10,}"  # a SAS signature
+    r"|://[^/\s:@]+:[^/\s@]+@",  # a URL holding a password
+    re.IGNORECASE,
+)
 
 SECRETS_ADVICE: Final = (
     "delete it (and rotate it if it was ever committed); the client secret is created and rotated by "
@@ -45,14 +116,16 @@ def key_words(name: str) -> list[str]:
 def is_secret_key(name: str) -> bool:
     """True when the key's name says it holds a secret (see the module docstring)."""
     words = key_words(name)
+    if not words or words[-1] in _ABOUT_WORDS:
+        return False
     if any(w in SECRET_WORDS for w in words):
         return True
     joined = "".join(words)
-    if joined in {"apikey", "privatekey", "clientkey", "accesskey", "signingkey", "sharedkey"}:
+    if joined in _SECRET_JOINED or any(joined.endswith(j) for j in _SECRET_JOINED):
         return True
     return any(w == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS for i, w in enumerate(words))
 
 
 def looks_like_secret_value(text: str) -> bool:
-    """True when the text contains something shaped like an Entra client secret or a JWT."""
-    return bool(_ENTRA_CLIENT_SECRET.search(text) or _JWT.search(text))
+    """True when the text contains something shaped like a credential (see the module docstring)."""
+    return bool(_ENTRA_CLIENT_SECRET.search(text) or _JWT.search(text) or _CREDENTIAL_SHAPES.search(text))

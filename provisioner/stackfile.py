@@ -31,7 +31,8 @@ from typing import Any, Final
 import yaml
 
 from provisioner.defaults import DEFAULTS_FILE
-from provisioner.errors import ProvisionerError
+from provisioner.errors import ProvisionerError, control_characters
+from provisioner.safe_io import read_text_capped
 
 ENV_CONFIG: Final = "PROVISIONER_CONFIG"
 """Environment variable: path of the stack's YAML when neither ``--config`` nor the stack setting gives one."""
@@ -52,6 +53,24 @@ class StackFileError(ProvisionerError):
     def __init__(self, message: str, *, usage: bool) -> None:
         self.usage = usage
         super().__init__(message)
+
+
+def env_config(env: Mapping[str, str]) -> str | None:
+    """``PROVISIONER_CONFIG`` trimmed of surrounding whitespace (like the ``PARAGON_*`` variables); None when
+    unset or blank.
+
+    Raises:
+        StackFileError: The value still holds a control or invisible character (a newline or ESC pasted
+            into a CI variable); the message names the variable, never its value (usage: exit 2).
+    """
+    value = (env.get(ENV_CONFIG) or "").strip()
+    if control_characters(value):
+        raise StackFileError(
+            f"{ENV_CONFIG} contains control or invisible characters (value not shown). Fix: set it to the plain "
+            "path of the stack's YAML, e.g. config/prod.yaml",
+            usage=True,
+        )
+    return value or None
 
 
 class Source(StrEnum):
@@ -90,8 +109,10 @@ def stack_from_file(path: Path) -> str:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        data = yaml.safe_load(read_text_capped(path))
+    except OSError as err:
+        raise StackFileError(f"{path}: cannot read it ({err.strerror}). Fix: repair the file", usage=False) from None
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise StackFileError(f"{path}{line}: cannot read it as YAML. Fix: repair the file", usage=False) from None
@@ -185,7 +206,7 @@ def resolve(
     """
     if stack is not None and not is_stack_name(stack):
         raise StackFileError(f"--stack: {stack!r} is not a stack name (letters, digits, _ . -)", usage=True)
-    env_value = env.get(ENV_CONFIG) or None
+    env_value = env_config(env)
     named: tuple[Path, Source] | None = None
     if config is not None:
         named = (config, Source.FLAG)
@@ -245,7 +266,7 @@ def files_to_validate(files: list[Path], project_dir: Path, env: Mapping[str, st
     set; else the stack files in ``<project_dir>/config/``; else every stack's ``configFile`` setting.
     """
     if not files:
-        env_value = env.get(ENV_CONFIG)
+        env_value = env_config(env)
         if env_value:
             return [Path(env_value)]
         found = stack_files(project_dir / "config")
@@ -267,7 +288,7 @@ def program_config_path(stack: str, setting: str | None, env: Mapping[str, str])
     """
     if setting:
         return Path(setting)
-    env_value = env.get(ENV_CONFIG)
+    env_value = env_config(env)
     if not env_value:
         return Path("config") / f"{stack}.yaml"
     path = Path(env_value)

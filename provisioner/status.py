@@ -23,6 +23,7 @@ from typing import Any
 
 from provisioner.config import ProvisionerConfig
 from provisioner.rotation import parse_rfc3339, rfc3339, rotation_state
+from provisioner.safe_io import raw_decode_json
 
 
 class Health(IntEnum):
@@ -86,7 +87,7 @@ def parse_outputs_json(text: str, source: str) -> dict[str, Any]:
     line_starts = [i for i in starts if not text[:i].rpartition("\n")[2].strip()]
     for start in dict.fromkeys(line_starts + starts):
         try:
-            data, _ = decoder.raw_decode(text, start)
+            data, _ = raw_decode_json(decoder, text, start)
         except ValueError:
             continue
         if isinstance(data, dict):

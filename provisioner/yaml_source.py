@@ -5,10 +5,18 @@ Unquoted ``yes/no/on/off/true/false`` become booleans (YAML 1.1, which pyyaml fo
 strict, so a boolean where a string is meant fails there, with a hint to quote the value.
 
 Every way YAML can fail becomes a keyed `Problem` with a line and a fix, never an exception from here on:
-tabs in indentation, syntax errors, aliases, tags (``!Ref``, ``!!binary``, ``!!python/...``, ``!!set``),
+tabs in indentation, syntax errors, aliases and merge keys (``*name``, ``<<: *name``; each reported at the
+alias's own line, and never expanded, so alias bombs cost nothing), tags (``!Ref``, ``!!binary``,
+``!!python/...``, ``!!set``),
 and plain values the safe loader's constructors cannot build (``2025-13-01``, 29 February in a common
 year, a number too long for Python). Keys and values that look like secrets are refused without their
 value (`provisioner.secret_guard`) and left out of the data.
+
+A key or value holding a control, format or line-separator character (Unicode categories Cc, Cf, Zl, Zp:
+a newline or tab inside a value, ESC, bidi overrides such as U+202E, zero-width spaces) is refused too:
+no config value needs one (names, GUIDs, URLs and scopes are single-line text, so a tab or a line break
+from a block scalar ``|`` is refused as well), and they can forge or hide text in messages and logs. Messages
+show such characters escaped (``\\x1b``, ``\\u202e``), never raw: `format_path` and `shown` escape them.
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ from typing import Any, Final
 
 import yaml
 
-from provisioner.errors import Problem, Severity
+from provisioner.errors import Problem, Severity, control_characters, escape_char, escape_controls
+from provisioner.safe_io import read_text_capped
 from provisioner.secret_guard import SECRETS_ADVICE, is_secret_key, looks_like_secret_value
 
 KeyPath = tuple[str | int, ...]
@@ -43,11 +52,12 @@ def format_path(path: KeyPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return escape_controls(out) or "(top level)"
 
 
 def shown(raw: str, limit: int = 60) -> str:
-    """A value's text for a message: as written, cut to ``limit`` characters with ``...``."""
+    """A value's text for a message: as written (control characters escaped), cut to ``limit`` characters."""
+    raw = escape_controls(raw)
     return raw if len(raw) <= limit else raw[: limit - 3] + "..."
 
 
@@ -114,13 +124,35 @@ class YamlDocument:
         return any(path[:end] in self.reported for end in range(len(path), -1, -1))
 
 
+_MERGE_TAG: Final = _YAML + "merge"
+_ALIAS_FIX: Final = "write the values out in full"
+
+
+class _AliasNode(yaml.ScalarNode):
+    """Stands for an alias (``*name``) where it is written; the anchored node is never shared or expanded."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, composing each alias as an `_AliasNode` at the alias's own position."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()  # type: ignore[no-untyped-call]
+            return _AliasNode("alias", str(event.anchor), event.start_mark, event.end_mark)
+        return super().compose_node(parent, index)
+
+
+def _control_message(text: str, what: str) -> str:
+    chars = ", ".join(escape_char(ch) for ch in control_characters(text))
+    return f"{what} contains the control or invisible character(s) {chars}, which no config value needs"
+
+
 class _Builder:
     def __init__(self, doc: YamlDocument, text: str, known_keys: frozenset[str]) -> None:
         self._doc = doc
         self._text = text
         self._known_keys = known_keys
         self._scalars = yaml.SafeLoader("")
-        self._seen: set[int] = set()
 
     def _secret_key(self, key: str, value_node: yaml.Node) -> bool:
         if key in self._known_keys:
@@ -134,11 +166,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         line = node.start_mark.line + 1
+        if isinstance(node, _AliasNode):
+            self._doc.add(
+                path, f"YAML alias *{escape_controls(node.value)} is not supported in config", _ALIAS_FIX, line
+            )
+            return None
         if isinstance(node, yaml.CollectionNode):
-            if id(node) in self._seen:  # an alias (*name): also stops alias bombs and self-references
-                self._doc.add(path, "YAML aliases (*name) are not supported in config", "write the values out", line)
-                return None
-            self._seen.add(id(node))
             expected = _YAML + ("map" if isinstance(node, yaml.MappingNode) else "seq")
             if node.tag != expected:
                 self._doc.add(
@@ -162,10 +195,24 @@ class _Builder:
         first_line: dict[Hashable, int] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                self._doc.add(path, "a key must be a plain name, not a list or mapping", "write `name: value`", line)
+            if key_node.tag == _MERGE_TAG:
+                self._doc.add(
+                    (*path, "<<"), "YAML merge keys (<<: *name) are not supported in config", _ALIAS_FIX, line
+                )
                 continue
-            key = self.build(key_node, path)
+            if isinstance(key_node, _AliasNode) or not isinstance(key_node, yaml.ScalarNode):
+                what = "an alias" if isinstance(key_node, _AliasNode) else "a list or mapping"
+                self._doc.add(path, f"a key must be a plain name, not {what}", "write `name: value`", line)
+                continue
+            if control_characters(key_node.value):
+                self._doc.add(
+                    (*path, key_node.value),
+                    _control_message(key_node.value, "this key"),
+                    "retype the key with plain characters",
+                    line,
+                )
+                continue
+            key = self._scalar(key_node, path, record=False)
             if not isinstance(key, Hashable):
                 continue
             here = (*path, str(key))
@@ -187,18 +234,23 @@ class _Builder:
             result[key] = self.build(value_node, here)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath, record: bool = True) -> Any:
+        """A scalar's value; ``record`` keeps its raw text under ``path`` (not for keys: ``path`` is the parent)."""
         line = node.start_mark.line + 1
+        if control_characters(node.value):
+            self._doc.add(path, _control_message(node.value, "the value"), "retype it with plain characters", line)
+            return None
         if looks_like_secret_value(str(node.value)):
             self._doc.add(
                 path,
-                "this value looks like a client secret or an access token (JWT); secrets never go in this file",
+                "this value looks like a client secret or an access token (JWT, bearer token, password, key or "
+                "signature); secrets never go in this file",
                 SECRETS_ADVICE,
                 line,
             )
             return None
         raw = self._text[node.start_mark.index : node.end_mark.index]
-        if path:
+        if path and record:
             self._doc.raw[path] = raw
         if node.tag not in _PLAIN_SCALAR_TAGS:
             self._doc.add(
@@ -276,14 +328,14 @@ def read_yaml(path: Path, known_keys: Iterable[str] = ()) -> YamlDocument:
         OSError: The file cannot be read.
         UnicodeDecodeError: The file is not UTF-8.
     """
-    text = path.read_text(encoding="utf-8")
+    text = read_text_capped(path)
     doc = YamlDocument(path=path, data=None)
     _tab_problems(doc, text)
     if doc.problems:
         doc.fatal = True
         return doc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as err:
         doc.problems.append(_syntax_problem(doc, err))
         doc.fatal = True

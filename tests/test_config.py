@@ -190,11 +190,11 @@ def test_scope_string_formats() -> None:
     [
         (
             VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "&x [*x]"),
-            r"integrations\.powerbi\.scopes\[0\]: YAML aliases \(\*name\) are not supported",
+            r"integrations\.powerbi\.scopes\[0\]: YAML alias \*x is not supported",
         ),
         (
             VALID_CONFIG.replace("paragon:\n", "paragon:\n  base_url: https://admin:hunter2@zeus.example.com\n"),
-            r"paragon\.base_url: base_url must not contain a user name or password",
+            r"paragon\.base_url: this value looks like a client secret or an access token",
         ),
         (
             VALID_CONFIG.replace("[Dataset.Read.All, Report.Read.All]", "[offline_access]"),
@@ -204,7 +204,7 @@ def test_scope_string_formats() -> None:
             VALID_CONFIG.replace("ab85325d99f7", "ab85325d99f7\\n")
             .replace("project_id: ", 'project_id: "')
             .replace("\\n\n", '\\n"\n'),
-            r"paragon\.project_id: project_id must be a GUID",
+            r"paragon\.project_id: the value contains the control or invisible character\(s\) \\x0a",
         ),
     ],
     ids=["alias", "userinfo", "openid-only", "guid-newline"],

@@ -334,3 +334,35 @@ def test_read_without_inputs_says_pulumi_import_does_not_apply(engine: Engine, f
     assert IMPORT_NOT_SUPPORTED in caught.value.details
     assert "KeyError" not in caught.value.details
     assert fake.requests == []
+
+
+# --- hostile inputs and answers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unknown", [UNKNOWN, Secret(UNKNOWN)], ids=["unknown", "secret-unknown"])
+def test_nested_unknown_extra_values_pass_check_and_diff_as_an_update(
+    engine: Engine, fake: FakeParagon, unknown: Any
+) -> None:
+    fake.add_integration(PROJECT, "powerbi")
+    state = engine.up(NAME, inputs(extraValues={"organizationUrl": "https://a.crm.dynamics.com"}))
+    fake.reset_log()
+    news = inputs(extraValues={"organizationUrl": unknown})
+
+    checked, failures = engine.check(NAME, state.inputs, news)
+    diff = engine.diff(state, checked)
+
+    assert failures == [], "a check must never fail on a value not known yet, however deep"
+    assert (diff.changes, diff.replaces) == (proto.DiffResponse.DIFF_SOME, [])
+    assert fake.requests == []
+
+
+def test_a_put_answering_deeply_nested_json_ends_in_one_response_error(engine: Engine, fake: FakeParagon) -> None:
+    fake.add_integration(PROJECT, "powerbi")
+    fake.script("PUT", PUT, Fault(200, body="[" * 100_000 + "]" * 100_000))
+
+    with pytest.raises(ProviderCallError) as caught:
+        engine.up(NAME, inputs())
+
+    details = caught.value.details
+    assert "ParagonResponseError" in details and "RecursionError" not in details
+    assert "PUT /projects/38b1f170-0c43-4eae-9a04-ab85325d99f7/credentials/oauth: the JSON body is nested" in details

@@ -14,6 +14,7 @@ import itertools
 import json
 import random
 import socket
+import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +35,7 @@ from provisioner.errors import (
     ParagonTimeout,
     ParagonTransportError,
 )
-from provisioner.paragon.client import ParagonClient, RetryPolicy, parse_retry_after
+from provisioner.paragon.client import ParagonClient, RetryPolicy, parse_retry_after, scrub_secrets
 from provisioner.paragon.login import ParagonLogin
 from provisioner.paragon.models import Integration
 
@@ -265,7 +266,9 @@ def test_401_after_relogin_is_an_auth_error_not_a_loop(
     integration = client.find_integration(PROJECT, "powerbi")
     fake.script("PUT", PUT, Fault(401), Fault(401))
 
-    with pytest.raises(ParagonAuthError, match=r"PUT /projects/proj-1/credentials/oauth answered 401.*no access"):
+    with pytest.raises(
+        ParagonAuthError, match=r"PUT /projects/proj-1/credentials/oauth answered 401.*token was rejected twice"
+    ):
         upsert(client, integration)
 
     assert (fake.count("POST", LOGIN), fake.count("PUT", PUT)) == (2, 2) and waits == []
@@ -547,3 +550,99 @@ def test_injected_http_client_is_used_and_left_open(fake: FakeParagon, waits: li
         with ParagonClient(fake.url, ParagonLogin(access_token=SecretStr("tok")), http=http) as client:
             assert client.list_integrations(PROJECT) == []
     assert (fake.count("POST", LOGIN), fake.count("GET", LIST)) == (0, 1)
+
+
+# --- hostile bodies: JSON nested too deep; echoed secret fragments -------------------------------------
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("method", "pattern", "status", "error", "expected"),
+    [
+        ("GET", LIST, 200, ParagonResponseError, r"^GET /projects/proj-1/integrations: the JSON body is nested more"),
+        ("PUT", PUT, 200, ParagonResponseError, r"^PUT /projects/proj-1/credentials/oauth: the JSON body is nested"),
+        ("POST", LOGIN, 201, ParagonResponseError, r"^POST /auth/login/email: the JSON body is nested more than 100"),
+        ("PUT", PUT, 400, ParagonInvalidRequest, r"answered 400: non-JSON body \(application/json, 200000 bytes\)"),
+    ],
+    ids=["list", "put", "login", "error-body"],
+)
+def test_deeply_nested_json_is_a_response_error_naming_the_endpoint(
+    fake: FakeParagon,
+    client: ParagonClient,
+    method: str,
+    pattern: str,
+    status: int,
+    error: type[Exception],
+    expected: str,
+) -> None:
+    fake.add_integration(PROJECT, "powerbi", integration_id="int-1")
+    fake.script(method, pattern, Fault(status, body=DEEP_JSON))
+
+    with pytest.raises(error, match=expected) as caught:
+        if method == "PUT":
+            upsert(client, Integration(id="int-1", type="powerbi"))
+        else:
+            client.list_integrations(PROJECT)
+
+    assert "\n" not in str(caught.value) and "Recursion" not in str(caught.value)
+
+
+CANARY_SECRET = 'CANARY"q/+=&~0123456789abcdefXYZ-secret'
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        CANARY_SECRET,
+        CANARY_SECRET[:12],
+        CANARY_SECRET[:8],
+        CANARY_SECRET[-9:],
+        urllib.parse.quote(CANARY_SECRET, safe=""),
+        urllib.parse.quote_plus(CANARY_SECRET),
+        urllib.parse.quote(CANARY_SECRET[:14], safe=""),
+        json.dumps(CANARY_SECRET)[1:-1],
+        PASSWORD,
+    ],
+    ids=["whole", "prefix-12", "prefix-8", "tail-9", "percent", "plus", "percent-prefix", "json-escaped", "password"],
+)
+def test_error_messages_never_carry_a_secret_fragment(fake: FakeParagon, client: ParagonClient, echo: str) -> None:
+    fake.add_integration(PROJECT, "powerbi")
+    integration = client.find_integration(PROJECT, "powerbi")
+    body = {"message": f"invalid clientSecret {echo} (rejected)", "meta": {"errors": [{"error": f"value={echo}"}]}}
+    fake.script("PUT", PUT, Fault(400, body=json.dumps(body)))
+
+    with pytest.raises(ParagonInvalidRequest) as caught:
+        upsert(client, integration, secret=CANARY_SECRET)
+
+    text = str(caught.value)
+    assert echo not in text and "CANARY" not in text and PASSWORD not in text
+    assert "invalid clientSecret [redacted] (rejected); value=[redacted]" in text
+
+
+def test_short_fragments_and_unrelated_text_stay() -> None:
+    assert scrub_secrets('code 1234567 and CANARY" end', [CANARY_SECRET]) == 'code 1234567 and CANARY" end'
+    assert scrub_secrets("pw=abc!", ["abc"]) == "pw=[redacted]!"
+
+
+@pytest.mark.parametrize(
+    ("login", "faults", "hint"),
+    [
+        ("password", [Fault(401), Fault(401)], "token was rejected twice (also right after a fresh login"),
+        ("token", [Fault(401)], "The access token was rejected (expired?)"),
+        ("password", [Fault(403)], "The login has no access to this project"),
+    ],
+    ids=["password-401-twice", "token-401", "password-403"],
+)
+def test_auth_hints_say_what_was_refused(
+    fake: FakeParagon, waits: list[float], login: str, faults: list[Fault], hint: str
+) -> None:
+    fake.add_integration(PROJECT, "powerbi", integration_id="int-1")
+    fake.accept_token("pre-issued-token")
+    how = password_login() if login == "password" else ParagonLogin(access_token=SecretStr("pre-issued-token"))
+    fake.script("PUT", PUT, *faults)
+    with ParagonClient(fake.url, how, timeout=TIMEOUT, retry=policy(waits)) as client:
+        with pytest.raises(ParagonAuthError) as caught:
+            upsert(client, Integration(id="int-1", type="powerbi"))
+    assert hint in str(caught.value)
+    assert "no access" not in str(caught.value) or "403" in str(caught.value)

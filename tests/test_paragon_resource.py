@@ -15,13 +15,14 @@ import pytest
 from paragon_fake import FakeParagon  # tests/ has no __init__.py: pytest puts it on sys.path
 from pulumi.dynamic import ConfigureRequest, ReadResult
 from pulumi.dynamic.config import Config
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 import provisioner.paragon.resource
 from provisioner.errors import ParagonLoginMissing
 from provisioner.paragon.client import SessionCache
 from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD
-from provisioner.paragon.resource import ParagonCredentialProvider, secret_fingerprint
+from provisioner.paragon.resource import ParagonCredentialProvider, extra_values_problem, secret_fingerprint
 
 EMAIL, PASSWORD = "admin@example.com", "pw-for-tests"
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -465,3 +466,21 @@ def test_changing_only_delete_on_destroy_is_recorded_without_calling_paragon() -
     assert outs["deleteOnDestroy"] is True
     assert outs["credentialId"] == "cred-1"
     assert "clientSecret" not in outs
+
+
+OUTPUT_UNKNOWN: Any = Unknown()  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    "unknown", [OUTPUT_UNKNOWN, rpc.UNKNOWN, secret_wire(rpc.UNKNOWN)], ids=["output.Unknown", "rpc.UNKNOWN", "secret"]
+)
+def test_extra_values_holding_an_unknown_pass_check_and_count_as_a_change(unknown: Any) -> None:
+    provider = ParagonCredentialProvider()
+    known = {"organizationUrl": "https://a.crm.dynamics.com"}
+    news = {"extraValues": {"organizationUrl": unknown}}
+    failures = provider.check({}, news).failures
+    assert [f for f in failures if f.property == "extraValues"] == []
+    assert extra_values_problem({"organizationUrl": unknown}) is None
+    assert extra_values_problem({"organizationUrl": 3}) == "extraValues must map names to strings"
+    diff = provider.diff("c", {"extraValues": known}, {"extraValues": {"organizationUrl": unknown}})
+    assert diff.changes is True and diff.replaces == []

@@ -348,7 +348,7 @@ def test_windows_are_whole_periods_from_the_anchor(policy: SecretPolicy, offset_
 
 @PROPERTIES
 @given(
-    moment=st.datetimes(datetime(1970, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+    moment=st.datetimes(datetime(2000, 1, 2), datetime(2999, 12, 30), timezones=st.just(UTC)),
     offset_minutes=st.integers(-14 * 60, 14 * 60),
 )
 def test_rfc3339_round_trips(moment: datetime, offset_minutes: int) -> None:

@@ -27,9 +27,11 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json import dumps as json_dumps
 from types import TracebackType
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -65,6 +67,7 @@ from provisioner.paragon.transport import (
     new_http_client,
     proxy_for,
 )
+from provisioner.safe_io import JSON_TOO_DEEP, loads_json
 
 log = logging.getLogger("provisioner.paragon")
 
@@ -79,6 +82,10 @@ MESSAGE_LIMIT: Final = 300
 TOKEN_REJECTED_HINT: Final = (
     "The access token was rejected (expired?). Set a fresh PARAGON_ACCESS_TOKEN, or set "
     "PARAGON_EMAIL and PARAGON_PASSWORD so the provisioner can log in again"
+)
+RELOGIN_REJECTED_HINT: Final = (
+    "The login's token was rejected twice (also right after a fresh login with PARAGON_EMAIL and "
+    "PARAGON_PASSWORD): check that this user may use the Paragon API, or set PARAGON_ACCESS_TOKEN to a valid token"
 )
 _M = TypeVar("_M", bound=BaseModel)
 _K = TypeVar("_K")
@@ -243,11 +250,60 @@ class _Flight:
     error: BaseException | None = None
 
 
+SCRUB_MIN_RUN: Final = 8
+"""Shortest run of a secret's characters that is scrubbed wherever it appears (a prefix, a cut-off tail)."""
+
+
+def _secret_forms(secret: str) -> set[str]:
+    """The secret as written, percent-encoded (both styles) and JSON-escaped: the forms a server may echo."""
+    return {
+        secret,
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret, safe=""),
+        json_dumps(secret)[1:-1],
+        json_dumps(secret, ensure_ascii=False)[1:-1],
+    }
+
+
+def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret replaced by ``[redacted]``.
+
+    Beyond exact copies, any run of `SCRUB_MIN_RUN` or more consecutive characters of a secret (a prefix
+    of the client secret, its tail) in any of its forms (as written, percent-encoded, JSON-escaped) is
+    replaced, so a server message that echoes part of a secret does not leak it. A secret shorter than
+    `SCRUB_MIN_RUN` is replaced only where it appears whole.
+    """
+    covered = [False] * len(text)
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in _secret_forms(secret):
+            if len(form) < SCRUB_MIN_RUN:
+                start = text.find(form)
+                while start != -1:
+                    covered[start : start + len(form)] = [True] * len(form)
+                    start = text.find(form, start + 1)
+                continue
+            grams = {form[i : i + SCRUB_MIN_RUN] for i in range(len(form) - SCRUB_MIN_RUN + 1)}
+            for i in range(len(text) - SCRUB_MIN_RUN + 1):
+                if text[i : i + SCRUB_MIN_RUN] in grams:
+                    covered[i : i + SCRUB_MIN_RUN] = [True] * SCRUB_MIN_RUN
+    if not any(covered):
+        return text
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if not covered[index]:
+            out.append(char)
+        elif index == 0 or not covered[index - 1]:
+            out.append("[redacted]")
+    return "".join(out)
+
+
 def _server_message(response: httpx.Response, redact: list[str]) -> str:
     """Paragon's error text, scrubbed of known secrets and token-like strings, truncated."""
     content_type = response.headers.get("content-type", "")
     try:
-        payload = response.json()
+        payload = loads_json(response.content)
     except ValueError:
         kind = content_type.split(";")[0] or "unknown type"
         return f"non-JSON body ({kind}, {len(response.content)} bytes)"
@@ -259,10 +315,7 @@ def _server_message(response: httpx.Response, redact: list[str]) -> str:
         errors = meta.get("errors") if isinstance(meta, dict) else None
         if isinstance(errors, list):
             parts += [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
-    text = "; ".join(dict.fromkeys(parts)) if parts else "(no message)"
-    for secret in redact:
-        if secret:
-            text = text.replace(secret, "[redacted]")
+    text = scrub_secrets("; ".join(dict.fromkeys(parts)) if parts else "(no message)", redact)
     text = _JWT.sub("[redacted]", text)
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
@@ -466,7 +519,8 @@ class ParagonClient:
                 error_class = error_for_status(status)
                 message = _server_message(response, scrub)
                 if status not in RETRYABLE_STATUSES and status < 500:
-                    raise error_class(method, path, status, message, self._hint(method, path, status))
+                    hint = RELOGIN_REJECTED_HINT if status == 401 and relogged else self._hint(method, path, status)
+                    raise error_class(method, path, status, message, hint)
                 failure = error_class(method, path, status, message, f"gave up after {attempt} attempt(s)")
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
             delay = retry_after if retry_after is not None else policy.backoff(attempt)
@@ -522,8 +576,10 @@ class ParagonClient:
     @staticmethod
     def _json(response: httpx.Response, endpoint: str) -> Any:
         try:
-            return response.json()
-        except ValueError:
+            return loads_json(response.content)
+        except ValueError as err:
+            if str(err) == JSON_TOO_DEEP:
+                raise ParagonResponseError(f"{endpoint}: the JSON body is {err}, not a Paragon answer") from None
             kind = response.headers.get("content-type", "no content type").split(";")[0]
             raise ParagonResponseError(
                 f"{endpoint}: expected JSON but got {kind} ({len(response.content)} bytes); is the base URL "

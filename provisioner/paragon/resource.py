@@ -122,9 +122,27 @@ def is_unknown(value: Any) -> bool:
     return isinstance(plain, Unknown) or (isinstance(plain, str) and plain == rpc.UNKNOWN)
 
 
+def contains_unknown(value: Any) -> bool:
+    """True when ``value`` is unknown or holds an unknown at any depth (``{"organizationUrl": <unknown>}``)."""
+    plain = _plain(value)
+    if is_unknown(plain):
+        return True
+    if isinstance(plain, Mapping):
+        return any(contains_unknown(v) for v in plain.values())
+    if isinstance(plain, (list, tuple)):
+        return any(contains_unknown(v) for v in plain)
+    return False
+
+
 def extra_values_problem(value: Any) -> str | None:
-    """Why ``extraValues`` is unusable (not a map of text to text, or a reserved key), or None when fine."""
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    """Why ``extraValues`` is unusable (not a map of text to text, or a reserved key), or None when fine.
+
+    A value not known yet (preview: `is_unknown`, possibly secret-wrapped) counts as text: it is checked when
+    it is known.
+    """
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and (isinstance(_plain(v), str) or is_unknown(v)) for k, v in value.items()
+    ):
         return "extraValues must map names to strings"
     clash = sorted(set(value) & PARAGON_RESERVED_VALUES)
     return f"extraValues may not set {', '.join(clash)} (set by the provisioner)" if clash else None
@@ -136,7 +154,7 @@ def _extra_values(props: Mapping[str, Any]) -> dict[str, str]:
 
 def _changed(olds: Mapping[str, Any], news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
     """Those of ``keys`` whose new value is unknown or differs from state."""
-    return [k for k in keys if is_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
+    return [k for k in keys if contains_unknown(news.get(k)) or _plain(olds.get(k)) != _plain(news.get(k))]
 
 
 def _secret_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
