@@ -61,6 +61,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 __all__ = ["MICROSOFT_INTEGRATION_TYPES", "Fault", "FakeParagon", "RecordedRequest"]
 
 JSON = Any
+LOGIN = r"/auth/login/email"
+"""Path patterns of Paragon's endpoints, for `FakeParagon.count` / `Fault` rules in tests and the bench."""
+LIST = r"/projects/[^/]+/integrations"
+PUT = r"/projects/[^/]+/credentials/oauth"
+DECRYPTED = r"/projects/[^/]+/credentials/[^/]+/decrypted"
+CREDENTIALS = r"/projects/[^/]+/credentials"
+ONE_CREDENTIAL = r"/projects/[^/]+/credentials/[^/]+"
 _OAUTH_SCHEME = "oauth_app"
 _PUT_OAUTH_KEYS = frozenset({"name", "provider", "scheme", "integrationId", "values"})
 MICROSOFT_INTEGRATION_TYPES = (

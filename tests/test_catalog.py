@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 import pytest
-from paragon_fake import MICROSOFT_INTEGRATION_TYPES, FakeParagon
+from paragon_fake import LIST, LOGIN, MICROSOFT_INTEGRATION_TYPES, PUT, FakeParagon
 from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
@@ -35,7 +35,6 @@ PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 HEAD = f"paragon:\n  project_id: {PROJECT}\nintegrations:\n"
 EXAMPLE = Path("config/examples/all-integrations.yaml")
 EMAIL, PASSWORD = "admin@example.com", "pw-for-tests"
-LOGIN, LIST, PUT = r"/auth/login/email", r"/projects/[^/]+/integrations", r"/projects/[^/]+/credentials/oauth"
 
 # What the issue asks for, written out (not read from the catalog): key -> resource API application ID.
 EXPECTED_APP_IDS = {

@@ -28,7 +28,7 @@ from engine_harness import (
     provider_env,
     urn,
 )
-from paragon_fake import FakeParagon, Fault
+from paragon_fake import LIST, LOGIN, PUT, FakeParagon, Fault
 from pulumi.runtime import proto
 
 from provisioner.paragon.resource import IMPORT_NOT_SUPPORTED, ParagonCredentialProvider, secret_fingerprint
@@ -38,9 +38,6 @@ PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET, NEW_SECRET = "engine-secret-canary-one", "engine-secret-canary-two"
 SCOPES = "https://analysis.windows.net/powerbi/api/Dataset.Read.All offline_access"
-LOGIN = r"/auth/login/email"
-LIST = r"/projects/[^/]+/integrations"
-PUT = r"/projects/[^/]+/credentials/oauth"
 FIXTURE_BLOB = (Path(__file__).parent / "fixtures" / "provider-v1.b64").read_text().strip()
 BLOB = provider_blob(ParagonCredentialProvider())
 NAME = urn("powerbi-paragon")

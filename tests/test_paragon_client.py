@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
+from paragon_fake import LIST, LOGIN, PUT, FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
 from pydantic import SecretStr
 
 from provisioner.errors import (
@@ -42,9 +42,6 @@ from provisioner.paragon.models import Integration
 EMAIL, PASSWORD, PROJECT = "admin@example.com", "pw-for-tests", "proj-1"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SCOPES = "Dataset.Read.All offline_access"
-LOGIN = r"/auth/login/email"
-LIST = r"/projects/[^/]+/integrations"
-PUT = r"/projects/[^/]+/credentials/oauth"
 TIMEOUT = httpx.Timeout(2.0, connect=1.0)
 """Generous enough for a loaded CI box, short enough that a hang fails fast."""
 

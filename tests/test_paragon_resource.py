@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from paragon_fake import FakeParagon  # tests/ has no __init__.py: pytest puts it on sys.path
+from paragon_fake import (  # tests/ has no __init__.py: pytest puts it on sys.path
+    CREDENTIALS,
+    DECRYPTED,
+    LIST,
+    LOGIN,
+    ONE_CREDENTIAL,
+    PUT,
+    FakeParagon,
+)
 from pulumi.dynamic import ConfigureRequest, ReadResult
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
@@ -29,12 +37,6 @@ PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET, NEW_SECRET = "first-client-secret-value", "second-client-secret-value"
 SCOPES = "https://analysis.windows.net/powerbi/api/Dataset.Read.All offline_access"
-LOGIN = r"/auth/login/email"
-LIST = r"/projects/[^/]+/integrations"
-PUT = r"/projects/[^/]+/credentials/oauth"
-DECRYPTED = r"/projects/[^/]+/credentials/[^/]+/decrypted"
-CREDENTIALS = r"/projects/[^/]+/credentials"
-ONE_CREDENTIAL = r"/projects/[^/]+/credentials/[^/]+"
 
 
 pytestmark = pytest.mark.usefixtures("no_ca_bundle", "fresh_provider_process")

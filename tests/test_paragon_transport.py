@@ -22,7 +22,7 @@ import httpx
 import pytest
 import trustme
 from conftest import VALID_CONFIG
-from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
+from paragon_fake import LIST, PUT, FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
 from pulumi.dynamic.dynamic import serialize_provider
 from pydantic import SecretStr
 
@@ -42,9 +42,6 @@ from provisioner.paragon.transport import HttpClientPool, certificate_failure, p
 
 EMAIL, PASSWORD = "admin@example.com", "pw-for-tests"
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
-LOGIN = r"/auth/login/email"
-LIST = r"/projects/[^/]+/integrations"
-PUT = r"/projects/[^/]+/credentials/oauth"
 PATCH = r"/projects/[^/]+/integrations/[^/]+"
 HANG_GUARD = 20.0
 """Seconds after which a call that should have ended is reported as hanging (not a speed target)."""

@@ -19,7 +19,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
+from paragon_fake import (  # tests/ has no __init__.py: pytest puts it on sys.path
+    DECRYPTED,
+    LIST,
+    LOGIN,
+    PUT,
+    FakeParagon,
+    Fault,
+)
 from pydantic import SecretStr
 
 from provisioner.errors import (
@@ -46,10 +53,6 @@ TOKEN = "CANARY-TOKEN-c81f07aa93"
 SESSION = "CANARY-SESSION-4e2a9f60d1"
 CANARIES = (SECRET, NEW_SECRET, PASSWORD, TOKEN, SESSION)
 EMAIL, PROJECT, CLIENT_ID = "admin@example.com", "proj-canary", "11111111-2222-3333-4444-555555555555"
-LOGIN = r"/auth/login/email"
-LIST = r"/projects/[^/]+/integrations"
-PUT = r"/projects/[^/]+/credentials/oauth"
-DECRYPTED = r"/projects/[^/]+/credentials/[^/]+/decrypted"
 
 
 def echo(*values: str) -> str:
