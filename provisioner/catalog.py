@@ -150,6 +150,38 @@ class CatalogEntry:
 
 
 _GRAPH_URI: Final = "https://graph.microsoft.com"
+
+
+def _graph_entry(
+    *,
+    key: str,
+    title: str,
+    delegated_scopes: frozenset[str],
+    default_scopes: tuple[str, ...],
+    sign_in_audiences: frozenset[str],
+    personal_account_scopes: frozenset[str] = frozenset(),
+    audience_reason: str,
+    extras: tuple[ExtraValue, ...] = (),
+) -> CatalogEntry:
+    """An integration on Microsoft Graph: Graph's app ID and URI, bare scope names for Paragon, and Graph's
+    permissions reference (and its per-API personal-account tables) as sources."""
+    return CatalogEntry(
+        key=key,
+        title=title,
+        resource_app_id=MICROSOFT_GRAPH_APP_ID,
+        resource_uri=_GRAPH_URI,
+        resource_title="Microsoft Graph",
+        delegated_scopes=delegated_scopes,
+        default_scopes=default_scopes,
+        sign_in_audiences=sign_in_audiences,
+        personal_account_scopes=personal_account_scopes,
+        audience_reason=audience_reason,
+        paragon_scope_format=ScopeFormat.BARE,
+        extras=extras,
+        sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
+    )
+
+
 _WORK_OR_SCHOOL_REASON: Final = "{api} accepts work or school (Entra ID) accounts only"
 
 POWER_BI: Final = CatalogEntry(
@@ -195,12 +227,9 @@ POWER_BI: Final = CatalogEntry(
     ),
 )
 
-OUTLOOK: Final = CatalogEntry(
+OUTLOOK: Final = _graph_entry(
     key="outlook",
     title="Outlook",
-    resource_app_id=MICROSOFT_GRAPH_APP_ID,
-    resource_uri=_GRAPH_URI,
-    resource_title="Microsoft Graph",
     delegated_scopes=frozenset(
         {
             "Calendars.Read",
@@ -234,48 +263,33 @@ OUTLOOK: Final = CatalogEntry(
         }
     ),
     audience_reason="Outlook mail, calendar and contacts APIs accept work or school and personal accounts",
-    paragon_scope_format=ScopeFormat.BARE,
-    sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
 )
 
 _FILES: Final = frozenset({"Files.Read", "Files.Read.All", "Files.ReadWrite", "Files.ReadWrite.All"})
 
-ONEDRIVE: Final = CatalogEntry(
+ONEDRIVE: Final = _graph_entry(
     key="onedrive",
     title="OneDrive",
-    resource_app_id=MICROSOFT_GRAPH_APP_ID,
-    resource_uri=_GRAPH_URI,
-    resource_title="Microsoft Graph",
     delegated_scopes=_FILES | {"User.Read"},
     default_scopes=("Files.Read.All", "User.Read"),
     sign_in_audiences=ALL_AUDIENCES,
     personal_account_scopes=_FILES | {"User.Read"},
     audience_reason="OneDrive (Files.*) accepts work or school and personal accounts",
-    paragon_scope_format=ScopeFormat.BARE,
-    sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
 )
 
-EXCEL: Final = CatalogEntry(
+EXCEL: Final = _graph_entry(
     key="excel",
     title="Excel",
-    resource_app_id=MICROSOFT_GRAPH_APP_ID,
-    resource_uri=_GRAPH_URI,
-    resource_title="Microsoft Graph",
     delegated_scopes=_FILES | {"User.Read"},
     default_scopes=("Files.ReadWrite", "User.Read"),
     sign_in_audiences=ALL_AUDIENCES,
     personal_account_scopes=_FILES | {"User.Read"},
     audience_reason="Excel workbooks in OneDrive (Files.*) accept work or school and personal accounts",
-    paragon_scope_format=ScopeFormat.BARE,
-    sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
 )
 
-ONENOTE: Final = CatalogEntry(
+ONENOTE: Final = _graph_entry(
     key="onenote",
     title="OneNote",
-    resource_app_id=MICROSOFT_GRAPH_APP_ID,
-    resource_uri=_GRAPH_URI,
-    resource_title="Microsoft Graph",
     delegated_scopes=frozenset(
         {"Notes.Create", "Notes.Read", "Notes.Read.All", "Notes.ReadWrite", "Notes.ReadWrite.All", "User.Read"}
     ),
@@ -283,16 +297,11 @@ ONENOTE: Final = CatalogEntry(
     sign_in_audiences=ALL_AUDIENCES,
     personal_account_scopes=frozenset({"Notes.Create", "Notes.Read", "Notes.ReadWrite", "User.Read"}),
     audience_reason="OneNote accepts personal accounts for Notes.Create/Read/ReadWrite; *.All are work or school",
-    paragon_scope_format=ScopeFormat.BARE,
-    sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
 )
 
-SHAREPOINT: Final = CatalogEntry(
+SHAREPOINT: Final = _graph_entry(
     key="sharepoint",
     title="SharePoint",
-    resource_app_id=MICROSOFT_GRAPH_APP_ID,
-    resource_uri=_GRAPH_URI,
-    resource_title="Microsoft Graph",
     delegated_scopes=frozenset(
         {
             "Files.Read.All",
@@ -309,8 +318,6 @@ SHAREPOINT: Final = CatalogEntry(
     default_scopes=("Sites.Read.All", "Files.Read.All", "User.Read"),
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="SharePoint (Sites.*)"),
-    paragon_scope_format=ScopeFormat.BARE,
-    sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
 )
 
 MICROSOFT_TEAMS: Final = CatalogEntry(
