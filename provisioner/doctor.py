@@ -57,7 +57,7 @@ from provisioner.errors import (
     ParagonLoginMissing,
     ParagonNotFound,
 )
-from provisioner.paragon.client import ParagonClient, RetryPolicy
+from provisioner.paragon.client import JWT_PATTERN, ParagonClient, RetryPolicy, scrub_secrets
 from provisioner.paragon.login import (
     ENV_ACCESS_TOKEN,
     ENV_BASE_URL,
@@ -69,7 +69,9 @@ from provisioner.paragon.login import (
     login_from,
 )
 from provisioner.paragon.models import Credential, Integration
+from provisioner.paragon.transport import new_http_client, proxy_for
 from provisioner.safe_io import loads_json, read_text_capped
+from provisioner.stackfile import StackFileError, project_settings
 from provisioner.status import Health, OutputsError, assess
 
 MIN_PULUMI_VERSION: Final = (3, 121, 0)
@@ -84,10 +86,8 @@ WARN_DAYS: Final = 30
 """Days before the active secret's end date from which the rotation check warns (as ``status``)."""
 SELF_MANAGED_SCHEMES: Final = ("file://", "s3://", "azblob://", "gs://")
 """Pulumi backends that keep state (and need a secrets passphrase or KMS key) on your own storage."""
-PULUMI_PROJECT_NAME: Final = "paragon-provisioner"
 """``name`` in ``Pulumi.yaml``: the namespace of the secret stack config keys (``<name>:paragonEmail``)."""
 _SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$", re.IGNORECASE)
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 _OIDC_TOKEN_SOURCES: Final = (
     ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ("ARM_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_TOKEN"),
@@ -331,17 +331,17 @@ def check_pulumi_login(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) 
     return [CheckResult(name, Status.OK, f"logged in as {data.get('user', '?')} to {facts.backend_url or '?'}")]
 
 
-def _stack_config_dir(project_dir: Path) -> Path:
+def _project(project_dir: Path) -> tuple[str, Path] | None:
+    """The Pulumi project's name and the folder of its stack files (`stackfile.project_settings`), or None."""
     try:
-        project = yaml.safe_load(read_text_capped(project_dir / "Pulumi.yaml"))
-    except (OSError, ValueError, yaml.YAMLError, RecursionError):
-        project = None
-    configured = project.get("stackConfigDir") if isinstance(project, dict) else None
-    return project_dir / (configured if isinstance(configured, str) else ".")
+        return project_settings(project_dir)
+    except (StackFileError, OSError, ValueError):
+        return None
 
 
 def _read_stack_file(options: DoctorOptions) -> tuple[Path, dict[str, Any] | None]:
-    path = _stack_config_dir(options.project_dir) / f"Pulumi.{options.stack}.yaml"
+    project = _project(options.project_dir)
+    path = (project[1] if project else options.project_dir) / f"Pulumi.{options.stack}.yaml"
     try:
         data = yaml.safe_load(read_text_capped(path))
     except (OSError, ValueError, yaml.YAMLError, RecursionError):
@@ -511,11 +511,12 @@ def _trimmed_paragon_env(env: Mapping[str, str]) -> tuple[dict[str, str], list[s
 def _stack_config_login(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) -> dict[str, str]:
     """Secret stack config login values (``pulumi config get``), when the stack file declares them."""
     config = (facts.stack_file or {}).get("config")
-    if facts.pulumi is None or facts.backend_url is None or not isinstance(config, dict):
+    project = _project(options.project_dir)
+    if facts.pulumi is None or facts.backend_url is None or not isinstance(config, dict) or project is None:
         return {}
     values: dict[str, str] = {}
     for key in STACK_CONFIG_KEYS.values():
-        if f"{PULUMI_PROJECT_NAME}:{key}" not in config:
+        if f"{project[0]}:{key}" not in config:
             continue
         try:
             done = _run(deps, [facts.pulumi, "config", "get", key, "--stack", options.stack])
@@ -600,8 +601,13 @@ def check_paragon_tls(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) -
     if facts.paragon_url is None:
         return [CheckResult(name, Status.SKIPPED, "no valid Paragon base URL (see paragon-login-source)")]
     url = facts.paragon_url
+    ca_bundle = facts.config.paragon.ca_bundle if facts.config is not None else None
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT, transport=deps.transport, follow_redirects=False) as http:
+        if deps.transport is not None:  # tests
+            http = httpx.Client(timeout=HTTP_TIMEOUT, transport=deps.transport, follow_redirects=False)
+        else:  # the provider's own transport: the same trust store (paragon.ca_bundle) and proxy
+            http = new_http_client(ca_bundle, HTTP_TIMEOUT, proxy_for(url))
+        with http:
             response = http.get(url + "/")
     except httpx.HTTPError as err:
         problem = certificate_problem(err)
@@ -611,8 +617,8 @@ def check_paragon_tls(deps: DoctorDeps, options: DoctorOptions, facts: _Facts) -
                     name,
                     Status.FAILED,
                     f"{url}: TLS certificate not trusted: {problem}",
-                    "on-prem: install a certificate from a public CA, or add your CA to the trust store "
-                    "(SSL_CERT_FILE); check the host name in paragon.base_url / PARAGON_BASE_URL",
+                    "on-prem: trust your CA with paragon.ca_bundle (a PEM file) or SSL_CERT_FILE, or install a "
+                    "certificate from a public CA; check the host name in paragon.base_url / PARAGON_BASE_URL",
                 )
             ]
         return [
@@ -644,7 +650,12 @@ def check_paragon_project(deps: DoctorDeps, options: DoctorOptions, facts: _Fact
     project = facts.config.paragon.project_id
     retry = RetryPolicy(max_attempts=2, total_seconds=DOCTOR_RETRY_SECONDS)
     with ParagonClient(
-        facts.paragon_url, facts.login, transport=deps.transport, timeout=HTTP_TIMEOUT, retry=retry
+        facts.paragon_url,
+        facts.login,
+        transport=deps.transport,
+        timeout=HTTP_TIMEOUT,
+        retry=retry,
+        ca_bundle=facts.config.paragon.ca_bundle,
     ) as client:
         try:
             integrations = client.list_integrations(project)
@@ -830,10 +841,9 @@ def _secret_values(env: Mapping[str, str]) -> list[str]:
 
 
 def scrub(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret value and every JWT-shaped string replaced by ``[redacted]``."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    return _JWT.sub("[redacted]", text)
+    """``text`` with every secret value (also fragments and encoded forms, as `scrub_secrets` does for the
+    client's errors) and every JWT-shaped string replaced by ``[redacted]``."""
+    return JWT_PATTERN.sub("[redacted]", scrub_secrets(text, [s for s in secrets if len(s) >= 4]))
 
 
 def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:

@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest puts it on sys.path
 from pydantic import SecretStr
 from typer.testing import CliRunner
@@ -819,3 +820,46 @@ def test_render_table_on_a_terminal() -> None:
     text = console.export_text()
     assert "pulumi-cli" in text and "failed" in text and "missing [x]" in text and "install it" in text
     assert "1 failed, 0 warning(s), 1 checks" in text
+
+
+# --- the same trust store and project as the deployment -----------------------------------------------
+
+
+def test_a_private_ca_from_paragon_ca_bundle_is_trusted(healthy: FakeTools, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On-prem behind a private CA: doctor trusts `paragon.ca_bundle` exactly as the provider does."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path("config/ca.pem")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with FakeParagon(tls=context) as server:
+        server.add_user(EMAIL, PASSWORD)
+        server.add_project(PROJECT_ID)
+        server.add_integration(PROJECT_ID, "powerbi")
+        monkeypatch.setenv("PARAGON_BASE_URL", server.url)
+        untrusted = doctor()["paragon-tls"]
+        config = Path("config/dev.yaml")
+        config.write_text(config.read_text("utf-8").replace("paragon:\n", "paragon:\n  ca_bundle: ca.pem\n"), "utf-8")
+        rows = doctor()
+    assert untrusted.status is Status.FAILED and "paragon.ca_bundle" in untrusted.fix
+    assert {rows[n].status for n in ("paragon-tls", "paragon-login", "paragon-project")} == {Status.OK}
+
+
+def test_stack_config_login_uses_the_projects_own_name(healthy: FakeTools, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config repository's project name (not this repo's) prefixes the secret stack config keys."""
+    project = Path("Pulumi.yaml")
+    project.write_text(project.read_text("utf-8").replace("name: paragon-provisioner", "name: acme-entra"), "utf-8")
+    monkeypatch.delenv("PARAGON_EMAIL")
+    monkeypatch.delenv("PARAGON_PASSWORD")
+    Path("config/Pulumi.dev.yaml").write_text(
+        "encryptionsalt: v1:abc\nconfig:\n  acme-entra:paragonEmail:\n    secure: v1:AAA\n"
+        "  acme-entra:paragonPassword:\n    secure: v1:BBB\n",
+        "utf-8",
+    )
+    healthy.install(
+        "pulumi",
+        healthy_pulumi()
+        | {"config get paragonEmail": answer(EMAIL + "\n"), "config get paragonPassword": answer(PASSWORD + "\n")},
+    )
+    rows = doctor()
+    assert rows["paragon-login-source"].status is Status.OK, rows["paragon-login-source"]
+    assert rows["paragon-login"].status is Status.OK

@@ -90,7 +90,8 @@ RELOGIN_REJECTED_HINT: Final = (
 _M = TypeVar("_M", bound=BaseModel)
 _K = TypeVar("_K")
 _V = TypeVar("_V")
-_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+JWT_PATTERN: Final = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
+"""A JWT-shaped string (a Paragon session token): scrubbed from every message shown."""
 
 
 @dataclass(frozen=True)
@@ -316,7 +317,7 @@ def _server_message(response: httpx.Response, redact: list[str]) -> str:
         if isinstance(errors, list):
             parts += [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
     text = scrub_secrets("; ".join(dict.fromkeys(parts)) if parts else "(no message)", redact)
-    text = _JWT.sub("[redacted]", text)
+    text = JWT_PATTERN.sub("[redacted]", text)
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
