@@ -936,7 +936,9 @@ def load_config_report(path: Path) -> LoadedConfig:
             names unknown integrations or scopes. Each problem is a `Problem` record (``err.records``) and
             one line (``err.problems``) naming the file, line, key path and fix, sorted by line.
     """
-    doc = apply_defaults(read_document(path), read_document)  # defaults.yaml beside the file, merged under it
+    doc = apply_defaults(
+        read_document(path), read_document, frozenset(APP_LEVEL_KEYS)
+    )  # defaults.yaml beside the file, merged under it
     problems = list(doc.problems)
     if doc.fatal:
         raise ConfigError(problems)

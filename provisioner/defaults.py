@@ -12,6 +12,9 @@ the scopes of an integration) lives once in ``defaults.yaml`` in the same folder
    as it is with ``<key>: {}``. Defaults never add an integration to a stack.
 5. ``integration_defaults`` is merged under every integration a stack lists, below rule 4:
    stack ``integrations.<key>`` > defaults ``integrations.<key>`` > defaults ``integration_defaults``.
+   An integration that shares another's app registration (``app:``) takes no app-level setting
+   (``secret``, ``owners``, ``display_name``, ...) from ``integration_defaults``: those come from the app's
+   owner.
 6. Every value keeps the file and line it came from, so a bad value taken from the defaults is reported at
    ``defaults.yaml:LINE`` (and unknown keys there are errors, as in a stack file).
 
@@ -75,7 +78,8 @@ def defaults_for(stack_file: Path) -> Path | None:
 
 
 class _Merger:
-    def __init__(self, stack: YamlDocument, defaults: YamlDocument) -> None:
+    def __init__(self, stack: YamlDocument, defaults: YamlDocument, app_level_keys: frozenset[str]) -> None:
+        self.app_level_keys = app_level_keys
         self.stack = stack
         self.defaults = defaults
         self.lines: dict[KeyPath, int] = {}
@@ -132,10 +136,22 @@ class _Merger:
         merged = self.merge(low_top, self.defaults, (), high, ())
         if isinstance(shared, dict) and isinstance(integrations, dict):
             merged["integrations"] = {
-                key: self.merge(shared, self.defaults, (INTEGRATION_DEFAULTS,), value, ("integrations", str(key)))
+                key: self.merge(
+                    self._shared_for(shared, value),
+                    self.defaults,
+                    (INTEGRATION_DEFAULTS,),
+                    value,
+                    ("integrations", str(key)),
+                )
                 for key, value in merged["integrations"].items()
             }
         return merged
+
+    def _shared_for(self, shared: dict[Any, Any], integration: Any) -> dict[Any, Any]:
+        """``integration_defaults`` for one integration: without app-level keys when it shares an app."""
+        if isinstance(integration, dict) and integration.get("app") is not None:
+            return {k: v for k, v in shared.items() if k not in self.app_level_keys}
+        return shared
 
 
 def _shape_problems(defaults: YamlDocument) -> list[Problem]:
@@ -159,7 +175,9 @@ def _shape_problems(defaults: YamlDocument) -> list[Problem]:
     ]
 
 
-def merge_defaults(stack: YamlDocument, defaults: YamlDocument) -> YamlDocument:
+def merge_defaults(
+    stack: YamlDocument, defaults: YamlDocument, app_level_keys: frozenset[str] = frozenset()
+) -> YamlDocument:
     """``stack`` with ``defaults`` merged under it by the rules in the module docstring.
 
     Returns the stack document unchanged (with the problems of both files) when either file could not be
@@ -171,7 +189,7 @@ def merge_defaults(stack: YamlDocument, defaults: YamlDocument) -> YamlDocument:
         return replace(stack, problems=problems, fatal=stack.fatal or defaults.fatal)
     if stack.data is None:
         stack = YamlDocument(path=stack.path, data={})
-    merger = _Merger(stack, defaults)
+    merger = _Merger(stack, defaults, app_level_keys)
     data = merger.run()
     return MergedDocument(
         path=stack.path,
@@ -184,12 +202,16 @@ def merge_defaults(stack: YamlDocument, defaults: YamlDocument) -> YamlDocument:
     )
 
 
-def apply_defaults(doc: YamlDocument, read: Callable[[Path], YamlDocument]) -> YamlDocument:
+def apply_defaults(
+    doc: YamlDocument, read: Callable[[Path], YamlDocument], app_level_keys: frozenset[str] = frozenset()
+) -> YamlDocument:
     """The hook in `provisioner.config.load_config_report`: merge the ``defaults.yaml`` beside ``doc.path``.
 
     Args:
         doc: The stack file as read.
         read: How to read ``defaults.yaml`` (the loader's own reader, so both files get the same checks).
+        app_level_keys: Settings of the app registration itself, not taken from ``integration_defaults`` by an
+            integration that shares another's app (rule 5).
 
     Returns:
         ``doc`` itself when there is no ``defaults.yaml`` beside it, else the merged document.
@@ -200,4 +222,4 @@ def apply_defaults(doc: YamlDocument, read: Callable[[Path], YamlDocument]) -> Y
     path = defaults_for(doc.path)
     if path is None:
         return doc
-    return merge_defaults(doc, read(path))
+    return merge_defaults(doc, read(path), app_level_keys)

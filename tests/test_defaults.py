@@ -152,3 +152,17 @@ def test_defaults_never_add_an_integration(tmp_path: Path) -> None:
 def test_without_defaults_file_nothing_changes(tmp_path: Path) -> None:
     path = write(tmp_path, "prod.yaml", STACK + "    scopes: [Dataset.Read.All]\n")
     assert load_config(path).integrations["powerbi"].display_name == "Stack app"
+
+
+def test_integration_defaults_leave_app_level_settings_to_the_shared_apps_owner(tmp_path: Path) -> None:
+    """`integration_defaults.secret` applies to the app's owner; an integration with `app:` takes none of it."""
+    write(tmp_path, "defaults.yaml", "integration_defaults:\n  activate: true\n  secret:\n    rotation_days: 60\n")
+    stack = write(
+        tmp_path,
+        "prod.yaml",
+        f"paragon:\n  project_id: {PROJECT}\nintegrations:\n  outlook: {{}}\n  onedrive:\n    app: outlook\n",
+    )
+    config = load_config(stack)
+    assert config.integrations["outlook"].secret.rotation_days == 60
+    assert config.integrations["onedrive"].activate is True, "non-app settings still apply to a sharer"
+    assert "secret" not in config.integrations["onedrive"].model_fields_set

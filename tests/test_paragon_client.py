@@ -256,6 +256,29 @@ def test_expired_token_triggers_one_relogin_and_one_retry(
     assert put_auth[0] == first_token and put_auth[1] != first_token, "the retry carries the new token"
 
 
+def test_concurrent_401s_share_one_relogin(fake: FakeParagon, waits: list[float]) -> None:
+    """Four callers whose cached token expired re-log in once between them (single-flight), not four times."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provisioner.paragon.client import SessionCache
+
+    fake.add_integration(PROJECT, "powerbi")
+    cache = SessionCache()
+    clients = [
+        ParagonClient(fake.url, password_login(), timeout=TIMEOUT, retry=policy(waits), cache=cache) for _ in range(4)
+    ]
+    integration = clients[0].find_integration(PROJECT, "powerbi")
+    fake.expire_tokens()
+    fake.script("POST", LOGIN, Fault(200, delay=0.3))  # a slow re-login: the others arrive while it runs
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(lambda c: upsert(c, integration), clients))
+    for c in clients:
+        c.close()
+    assert len(set(ids)) == 1, "one credential per integration"
+    assert fake.count("POST", LOGIN) == 2, "the first login, then one shared re-login"
+    assert 4 < fake.count("PUT", PUT) <= 8, "at least one caller was refused; none was refused twice"
+
+
 def test_401_after_relogin_is_an_auth_error_not_a_loop(
     fake: FakeParagon, client: ParagonClient, waits: list[float]
 ) -> None:

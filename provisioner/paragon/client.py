@@ -21,6 +21,7 @@ A paged integrations list shares one deadline across its pages.
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import random
 import re
@@ -158,6 +159,7 @@ class SessionCache:
         self._tokens: dict[tuple[str, str], str] = {}
         self._integrations: dict[tuple[str, str, str], list[Integration]] = {}
         self._flights: dict[tuple[str, ...], _Flight] = {}
+        self._rejected: set[tuple[str, str, str]] = set()  # (base URL, identity, SHA-256 of a rejected token)
 
     def token(self, key: tuple[str, str]) -> str | None:
         """The cached token for (base URL, identity), if any."""
@@ -172,10 +174,21 @@ class SessionCache:
             else:
                 self._tokens[key] = token
 
-    def integrations(self, key: tuple[str, str, str]) -> list[Integration] | None:
-        """The cached integrations of (base URL, identity, project), if any."""
+    def forget_token(self, key: tuple[str, str], rejected: str) -> None:
+        """Paragon refused ``rejected`` (a 401): drop it, unless another caller already replaced it.
+
+        A late 401 on an old token therefore never wipes a fresh one, and a rejected static token
+        (``PARAGON_ACCESS_TOKEN``) is not offered again (`was_rejected`).
+        """
         with self._lock:
-            return self._integrations.get(key)
+            if self._tokens.get(key) == rejected:
+                del self._tokens[key]
+            self._rejected.add((*key, _digest(rejected)))
+
+    def was_rejected(self, key: tuple[str, str], token: str) -> bool:
+        """True when Paragon refused ``token`` for (base URL, identity) earlier in this process."""
+        with self._lock:
+            return (*key, _digest(token)) in self._rejected
 
     def store_integrations(self, key: tuple[str, str, str], items: list[Integration]) -> None:
         """Remember a project's integrations list."""
@@ -300,6 +313,10 @@ def scrub_secrets(text: str, secrets: Iterable[str]) -> str:
     return "".join(out)
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _server_message(response: httpx.Response, redact: list[str]) -> str:
     """Paragon's error text, scrubbed of known secrets and token-like strings, truncated."""
     content_type = response.headers.get("content-type", "")
@@ -414,8 +431,13 @@ class ParagonClient:
         Args:
             deadline: The calling request's deadline (`RetryPolicy.clock` seconds): a login made for it shares it.
         """
-        if self._login.access_token is not None and self._cache.token(self._token_key) is None:
-            self._cache.store_token(self._token_key, self._login.access_token.get_secret_value())
+        static = self._login.access_token.get_secret_value() if self._login.access_token is not None else None
+        if (
+            static
+            and self._cache.token(self._token_key) is None
+            and not self._cache.was_rejected(self._token_key, static)
+        ):
+            self._cache.store_token(self._token_key, static)
         return self._cache.token_or_fetch(self._token_key, lambda: self._log_in(deadline), self._flight_wait)
 
     @property
@@ -509,12 +531,13 @@ class ParagonClient:
                     return response
                 if status == 401 and authenticated and not relogged:
                     relogged = True
-                    self._cache.store_token(self._token_key, None)
+                    self._cache.forget_token(self._token_key, token)
                     if not self._login.can_log_in:  # name the call that was refused, not a login never sent
                         raise ParagonAuthError(
                             method, path, status, _server_message(response, scrub), TOKEN_REJECTED_HINT
                         )
-                    self._cache.store_token(self._token_key, self._log_in(deadline))
+                    # One re-login for all callers that saw the same token refused (single-flight).
+                    self._cache.token_or_fetch(self._token_key, lambda: self._log_in(deadline), self._flight_wait)
                     attempt -= 1  # the re-login does not use up the retry budget
                     continue
                 error_class = error_for_status(status)
