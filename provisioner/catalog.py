@@ -8,6 +8,7 @@ deploy time (`provisioner.entra`), except the OpenID scopes, whose Graph IDs Mic
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
@@ -37,6 +38,15 @@ PERSONAL_ACCOUNTS: Final = frozenset({"AzureADandPersonalMicrosoftAccount", "Per
 ALL_AUDIENCES: Final = WORK_OR_SCHOOL | PERSONAL_ACCOUNTS
 
 PARAGON_RESERVED_VALUES: Final = frozenset({"clientId", "clientSecret", "scopes"})
+
+
+def reserved_value_keys(keys: Iterable[str]) -> list[str]:
+    """Those of ``keys`` that name a value the provisioner sets itself (`PARAGON_RESERVED_VALUES`), compared
+    without regard to case (``ClientSecret`` clashes too), sorted."""
+    reserved = {k.lower() for k in PARAGON_RESERVED_VALUES}
+    return sorted(k for k in keys if k.lower() in reserved)
+
+
 """Keys of a Paragon OAuth credential's ``values`` that the provisioner itself sets."""
 
 GRAPH_PERMISSIONS_REFERENCE: Final = (

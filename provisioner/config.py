@@ -36,10 +36,10 @@ from provisioner.catalog import (
     CATALOG,
     GRAPH_SCOPE_NAMES,
     OPENID_SCOPE_IDS,
-    PARAGON_RESERVED_VALUES,
     PERSONAL_ACCOUNTS,
     CatalogEntry,
     ScopeFormat,
+    reserved_value_keys,
 )
 from provisioner.defaults import apply_defaults
 from provisioner.errors import ConfigError, Problem
@@ -57,7 +57,6 @@ SignInAudience = Literal[
 PERSONAL_AUDIENCES: Final = frozenset({"AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"})
 
 _VALUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-_SECRET_LOOKING = re.compile(r"secret|password|passwd|pwd|token|credential|private|api_?key|signing", re.IGNORECASE)
 APP_LEVEL_KEYS: Final = (
     "display_name",
     "sign_in_audience",
@@ -321,18 +320,13 @@ class IntegrationConfig(_Model):
     @classmethod
     def _paragon_values_are_plain(cls, values: dict[str, str]) -> dict[str, str]:
         for key in values:
-            if key.lower() in {k.lower() for k in PARAGON_RESERVED_VALUES}:
+            if reserved_value_keys([key]):
                 raise ValueError(
                     f"key {key!r} is set by the provisioner itself (clientId, clientSecret, scopes). Fix: remove it "
                     "(use scopes: for scopes)"
                 )
             if not _VALUE_KEY.fullmatch(key):
                 raise ValueError(f"key {key!r} is not a plain name (letters, digits, _ . -). Fix: rename it")
-            if _SECRET_LOOKING.search(key):
-                raise ValueError(
-                    f"key {key!r} looks like a secret, and secrets never go in YAML. Fix: remove it and enter "
-                    "the value in Paragon's dashboard (see docs/integrations.md)"
-                )
         return values
 
     @model_validator(mode="after")
@@ -982,11 +976,6 @@ def load_config(path: Path) -> ProvisionerConfig:
         ConfigError: As `load_config_report`.
     """
     return load_config_report(path).config
-
-
-def config_path(config_dir: Path, stack: str) -> Path:
-    """``<config_dir>/<stack>.yaml``, the file that configures Pulumi stack ``stack``."""
-    return config_dir / f"{stack}.yaml"
 
 
 def json_schema() -> dict[str, Any]:

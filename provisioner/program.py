@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -49,6 +50,21 @@ def _secret_outputs(app: AppRegistration, state: RotationState) -> dict[str, Any
             for slot in state.slots
         ],
     }
+
+
+def portable_path(path: str | None) -> str | None:
+    """``path`` relative to the project folder (the working directory of ``pulumi up``, of its provider
+    process and of ``plan``) when it lies inside it, else unchanged.
+
+    Resource inputs are stored in state and compared between checkouts (a pull request's base and head
+    plans): an absolute path inside the checkout would differ on every machine and show as a change.
+    """
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any]:
@@ -108,7 +124,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                 delete_on_destroy=config.paragon.delete_credentials_on_destroy,
                 retry_timeout_seconds=config.paragon.retry_timeout_seconds,
                 extra_values=dict(integration.paragon_values),
-                ca_bundle=config.paragon.ca_bundle,
+                ca_bundle=portable_path(config.paragon.ca_bundle),
             ),
             opts=pulumi.ResourceOptions(depends_on=[app]),
         )

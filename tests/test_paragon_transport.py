@@ -266,6 +266,27 @@ def test_the_program_passes_ca_bundle_to_the_resource(
     assert push.inputs["caBundle"] == str(ca_file.resolve())
 
 
+def test_a_ca_bundle_inside_the_project_is_a_relative_input(
+    project_dir: Path, tmp_path: Path, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two checkouts of one config (a pull request's base and head) give the same `caBundle` input."""
+    from provisioner.plan import run_plan
+    from provisioner.rotation import parse_rfc3339
+
+    inputs_seen = []
+    for side in ("base", "head"):
+        checkout = tmp_path / side
+        (checkout / "config" / "certs").mkdir(parents=True)
+        ca.cert_pem.write_to_path(str(checkout / "config" / "certs" / "ca.pem"))
+        config = checkout / "config" / "dev.yaml"
+        config.write_text(VALID_CONFIG.replace("paragon:\n", "paragon:\n  ca_bundle: certs/ca.pem\n"), "utf-8")
+        monkeypatch.chdir(checkout)
+        plan = run_plan(project_dir, "dev", parse_rfc3339("2026-11-29"), config_file=config)
+        push = next(r for r in plan.resources if r.type.endswith("paragon:OAuthCredential"))
+        inputs_seen.append(push.inputs["caBundle"])
+    assert inputs_seen == ["config/certs/ca.pem", "config/certs/ca.pem"]
+
+
 @pytest.mark.usefixtures("clean_trust")
 def test_the_provider_trusts_the_ca_bundle_input(
     tls_fake: FakeParagon, ca_file: Path, provider_process: HttpClientPool

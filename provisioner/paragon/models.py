@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-_VALUES_SET_BY_US = frozenset({"clientId", "clientSecret", "scopes"})
+from provisioner.catalog import reserved_value_keys
 
 
 class _Response(BaseModel):
@@ -74,7 +74,7 @@ class OAuthCredentialValues(BaseModel):
     @field_validator("extra_values")
     @classmethod
     def _no_reserved_keys(cls, extra: dict[str, str]) -> dict[str, str]:
-        clash = sorted(set(extra) & _VALUES_SET_BY_US)
+        clash = reserved_value_keys(extra)
         if clash:
             raise ValueError(f"extra values may not set {', '.join(clash)}")
         return extra

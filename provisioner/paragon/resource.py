@@ -61,7 +61,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pydantic import SecretStr
 
-from provisioner.catalog import PARAGON_RESERVED_VALUES
+from provisioner.catalog import reserved_value_keys
 from provisioner.config import check_base_url
 from provisioner.errors import ProvisionerError
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
@@ -144,7 +144,7 @@ def extra_values_problem(value: Any) -> str | None:
         isinstance(k, str) and (isinstance(_plain(v), str) or is_unknown(v)) for k, v in value.items()
     ):
         return "extraValues must map names to strings"
-    clash = sorted(set(value) & PARAGON_RESERVED_VALUES)
+    clash = reserved_value_keys(value)
     return f"extraValues may not set {', '.join(clash)} (set by the provisioner)" if clash else None
 
 
