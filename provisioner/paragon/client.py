@@ -683,7 +683,13 @@ class ParagonClient:
         )
 
     def set_integration_active(self, project_id: str, integration_id: str, active: bool) -> Integration:
-        """``PATCH /projects/{p}/integrations/{i}`` with ``{"isActive": active}``."""
+        """``PATCH /projects/{p}/integrations/{i}`` with ``{"isActive": active}``.
+
+        Raises:
+            ParagonAPIError: An error status after retries (`ParagonNotFound` for an unknown project or object,
+                `ParagonAuthError` for a refused login); ParagonResponseError: an unexpected body;
+                ParagonTransportError / ParagonTimeout: no answer within ``retry_timeout_seconds``.
+        """
         path = f"/projects/{project_id}/integrations/{integration_id}"
         response = self._send("PATCH", path, json={"isActive": active})
         return self._parse(Integration, self._json(response, f"PATCH {path}"), f"PATCH {path}")
@@ -730,7 +736,13 @@ class ParagonClient:
         return self._parse(Credential, self._json(response, f"PUT {path}"), f"PUT {path}")
 
     def get_decrypted_credential(self, project_id: str, credential_id: str) -> DecryptedCredential | None:
-        """The credential with its values (secret included: never log it), or None when it is gone."""
+        """The credential with its values (secret included: never log it), or None when it is gone.
+
+        Raises:
+            ParagonAPIError: An error status after retries (`ParagonNotFound` for an unknown project or object,
+                `ParagonAuthError` for a refused login); ParagonResponseError: an unexpected body;
+                ParagonTransportError / ParagonTimeout: no answer within ``retry_timeout_seconds``.
+        """
         path = f"/projects/{project_id}/credentials/{credential_id}/decrypted"
         response = self._send("GET", path, allow=(404,))
         if response.status_code == 404:
@@ -738,7 +750,13 @@ class ParagonClient:
         return self._parse(DecryptedCredential, self._json(response, f"GET {path}"), f"GET {path}")
 
     def list_credentials(self, project_id: str) -> list[Credential]:
-        """``GET /projects/{p}/credentials``: a bare array of credentials (without values)."""
+        """``GET /projects/{p}/credentials``: a bare array of credentials (without values).
+
+        Raises:
+            ParagonAPIError: An error status after retries (`ParagonNotFound` for an unknown project or object,
+                `ParagonAuthError` for a refused login); ParagonResponseError: an unexpected body;
+                ParagonTransportError / ParagonTimeout: no answer within ``retry_timeout_seconds``.
+        """
         path = f"/projects/{project_id}/credentials"
         payload = self._json(self._send("GET", path), f"GET {path}")
         if not isinstance(payload, list):
@@ -746,14 +764,26 @@ class ParagonClient:
         return [self._parse(Credential, item, f"GET {path}") for item in payload]
 
     def find_oauth_credential(self, project_id: str, integration_id: str) -> Credential | None:
-        """The ``oauth_app`` credential of an integration, if one exists."""
+        """The ``oauth_app`` credential of an integration, if one exists.
+
+        Raises:
+            ParagonAPIError: An error status after retries (`ParagonNotFound` for an unknown project or object,
+                `ParagonAuthError` for a refused login); ParagonResponseError: an unexpected body;
+                ParagonTransportError / ParagonTimeout: no answer within ``retry_timeout_seconds``.
+        """
         for credential in self.list_credentials(project_id):
             if credential.integration_id == integration_id and credential.scheme == "oauth_app":
                 return credential
         return None
 
     def delete_credential(self, project_id: str, credential_id: str) -> bool:
-        """Delete a credential. Returns False when it was already gone (404)."""
+        """Delete a credential. Returns False when it was already gone (404).
+
+        Raises:
+            ParagonAPIError: An error status after retries (`ParagonNotFound` for an unknown project or object,
+                `ParagonAuthError` for a refused login); ParagonResponseError: an unexpected body;
+                ParagonTransportError / ParagonTimeout: no answer within ``retry_timeout_seconds``.
+        """
         path = f"/projects/{project_id}/credentials/{credential_id}"
         response = self._send("DELETE", path, allow=(404,))
         return response.status_code != 404
