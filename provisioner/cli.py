@@ -347,12 +347,12 @@ def status(
     raise typer.Exit(code)
 
 
-class DiffFormat(StrEnum):
-    """Output formats of diff."""
+class ReportFormat(StrEnum):
+    """Output formats of diff and catalog."""
 
     TEXT = "text"
-    MARKDOWN = "markdown"
     JSON = "json"
+    MARKDOWN = "markdown"
 
 
 @app.command()
@@ -360,8 +360,8 @@ def diff(
     base: Annotated[Path, typer.Argument(help="`plan --format json` of the base branch (an empty file: no plan).")],
     head: Annotated[Path, typer.Argument(help="`plan --format json` of the pull request.")],
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", help="text, markdown (a pull request comment) or json.")
-    ] = DiffFormat.TEXT,
+        ReportFormat, typer.Option("--format", help="text, markdown (a pull request comment) or json.")
+    ] = ReportFormat.TEXT,
 ) -> None:
     """Compare two plans: resources added, removed, replaced or changed, and stack outputs. Exit 0, or 1 when
     a file cannot be read."""
@@ -371,30 +371,22 @@ def diff(
         result = diff_plans(read_plan(base), read_plan(head))
     except DiffInputError as err:
         raise _fail(str(err)) from None
-    render = {DiffFormat.TEXT: render_text, DiffFormat.MARKDOWN: render_markdown, DiffFormat.JSON: render_json}
+    render = {ReportFormat.TEXT: render_text, ReportFormat.MARKDOWN: render_markdown, ReportFormat.JSON: render_json}
     typer.echo(render[output_format](result), nl=False)
-
-
-class CatalogFormat(StrEnum):
-    """Output formats of catalog."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 @app.command()
 def catalog(
     output_format: Annotated[
-        CatalogFormat, typer.Option("--format", help="text, json, or markdown (docs/integrations.md).")
-    ] = CatalogFormat.TEXT,
+        ReportFormat, typer.Option("--format", help="text, json, or markdown (docs/integrations.md).")
+    ] = ReportFormat.TEXT,
 ) -> None:
     """List the integrations this provisioner knows: resource API, scopes, defaults, audiences, extras."""
     from provisioner.catalog_report import catalog_json, catalog_markdown, print_catalog_table
 
-    if output_format is CatalogFormat.JSON:
+    if output_format is ReportFormat.JSON:
         typer.echo(json.dumps(catalog_json(), indent=2))
-    elif output_format is CatalogFormat.MARKDOWN:
+    elif output_format is ReportFormat.MARKDOWN:
         typer.echo(catalog_markdown(), nl=False)
     else:
         print_catalog_table(_stdout())
