@@ -19,7 +19,7 @@ run, with the commands interleaved round by round, so a busy machine slows both 
   first catalog integration, ALL one with every integration in `provisioner.catalog.CATALOG` at run time
   (each with its default scopes, or its first known non-OpenID scope), so the ALL row follows the catalog.
   Peak memory is each process's maximum resident set size (``os.wait4``), the highest over the rounds.
-* **Plan scaling** (a worker process): `provisioner.plan.run_plan` in one process for N = 1 ... 200
+* **Plan scaling** (a worker process): `provisioner.cli.plan.run_plan` in one process for N = 1 ... 200
   integrations. The catalog has too few entries for that, so the worker registers synthetic entries
   (copies of the first entry under keys ``benchNNN``) in its own process only: BENCH-ONLY, never in the
   package. Reported per integration (ms / N), with the cyclic garbage collector's share of the time.
@@ -218,7 +218,7 @@ def register_bench_entries(count: int) -> list[str]:
 def scaling_worker(sizes: list[int], render_n: int) -> dict[str, Any]:
     """In one fresh process: plan time of each N in ``sizes`` order; then text vs JSON render if render_n."""
     from provisioner.catalog import CATALOG
-    from provisioner.plan import plan_json, run_plan
+    from provisioner.cli.plan import plan_json, run_plan
 
     template = next(iter(CATALOG.values()))
     keys = register_bench_entries(max([*sizes, render_n]))
@@ -249,7 +249,7 @@ def scaling_worker(sizes: list[int], render_n: int) -> dict[str, Any]:
         from rich.console import Console
         from test_plan_render import line_by_line  # the renderer that printed one line per call
 
-        from provisioner.cli import _render_plan
+        from provisioner.cli.app import _render_plan
 
         plan = run_plan(ROOT, "bench", at, config_file=config(render_n))
 

@@ -1,8 +1,8 @@
-"""``python -m provisioner``: the command line (see `provisioner.cli`; errors handled in `provisioner.entry`)."""
+"""``python -m provisioner``: the command line (`provisioner.cli.app`; errors handled in `provisioner.cli.entry`)."""
 
 import gc
 
-from provisioner.entry import main
+from provisioner.cli.entry import main
 
 try:
     code = main()

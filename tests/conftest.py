@@ -38,7 +38,7 @@ def fresh_provider_process(monkeypatch: pytest.MonkeyPatch) -> None:
     from provisioner.paragon import resource
     from provisioner.paragon.client import SessionCache
     from provisioner.paragon.login import ENV_ACCESS_TOKEN, ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD
-    from provisioner.paragon.transport import HttpClientPool
+    from provisioner.transport.connections import HttpClientPool
 
     monkeypatch.setattr(resource, "PROCESS_SESSIONS", SessionCache())
     monkeypatch.setattr(resource, "PROCESS_HTTP", HttpClientPool())

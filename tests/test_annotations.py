@@ -8,8 +8,8 @@ import pytest
 from conftest import VALID_CONFIG
 from typer.testing import CliRunner
 
-from provisioner.annotations import escape_data, escape_property, github_annotation
-from provisioner.cli import app
+from provisioner.cli.annotations import escape_data, escape_property, github_annotation
+from provisioner.cli.app import app
 
 runner = CliRunner()
 

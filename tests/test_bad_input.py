@@ -24,13 +24,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from provisioner import entry
-from provisioner.cli import app
+from provisioner.cli import entry
+from provisioner.cli.app import app
+from provisioner.cli.status import OutputsError, parse_outputs_json
 from provisioner.config import load_config, load_config_report
-from provisioner.entra import owner_ids
 from provisioner.errors import ConfigError, InvalidEnvironmentValue, ParagonLoginMissing, Problem
 from provisioner.paragon.login import base_url_from, login_from
-from provisioner.status import OutputsError, parse_outputs_json
+from provisioner.program.app_registration import owner_ids
 
 Writer = Callable[..., Path]
 runner = CliRunner()

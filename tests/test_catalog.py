@@ -16,8 +16,10 @@ from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
 from provisioner.catalog import ALL_AUDIENCES, CATALOG, OUTLOOK, PERSONAL_ACCOUNTS, CatalogEntry
-from provisioner.catalog_report import catalog_markdown
-from provisioner.cli import app
+from provisioner.cli.app import app
+from provisioner.cli.catalog_report import catalog_markdown
+from provisioner.cli.plan import Plan, RecordingMocks, _secret, plan_json, run_plan
+from provisioner.cli.status import Health, assess
 from provisioner.config import APP_LEVEL_KEYS, load_config
 from provisioner.errors import ConfigError
 from provisioner.paragon import resource
@@ -25,8 +27,6 @@ from provisioner.paragon.client import SessionCache
 from provisioner.paragon.login import ENV_EMAIL, ENV_PASSWORD
 from provisioner.paragon.models import OAuthCredentialUpsert, OAuthCredentialValues
 from provisioner.paragon.resource import ParagonCredentialProvider, secret_fingerprint
-from provisioner.plan import Plan, RecordingMocks, _secret, plan_json, run_plan
-from provisioner.status import Health, assess
 
 Writer = Callable[..., Path]
 runner = CliRunner()

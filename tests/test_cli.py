@@ -12,7 +12,7 @@ import pytest
 from conftest import VALID_CONFIG
 from typer.testing import CliRunner
 
-from provisioner.cli import app
+from provisioner.cli.app import app
 
 runner = CliRunner()
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from provisioner.cli import app
-from provisioner.diff import MARKER
+from provisioner.cli.app import app
+from provisioner.cli.diff import MARKER
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "config-repo"
 runner = CliRunner()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from provisioner.config import load_config, read_document
-from provisioner.defaults import merge_defaults
+from provisioner.config.defaults import merge_defaults
 from provisioner.errors import ConfigError
 
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"

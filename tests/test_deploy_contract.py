@@ -19,10 +19,10 @@ import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
-from provisioner.entra import MissingScopeError
+from provisioner.cli.plan import RecordingMocks, run_plan
 from provisioner.errors import ProvisionerError
 from provisioner.paragon.resource import is_unknown
-from provisioner.plan import RecordingMocks, run_plan
+from provisioner.program.app_registration import MissingScopeError
 
 POWER_BI_APP = "00000009-0000-0000-c000-000000000000"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

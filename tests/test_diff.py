@@ -11,9 +11,9 @@ import pytest
 from pulumi.runtime import rpc
 from typer.testing import CliRunner
 
-from provisioner import diff as plan_diff
-from provisioner.cli import app
-from provisioner.diff import MARKER, Action, diff_plans, parse_plan, render_json, render_markdown, render_text
+from provisioner.cli import diff as plan_diff
+from provisioner.cli.app import app
+from provisioner.cli.diff import MARKER, Action, diff_plans, parse_plan, render_json, render_markdown, render_text
 from provisioner.paragon import resource
 
 runner = CliRunner()
@@ -259,7 +259,7 @@ def test_diff_imports_neither_pulumi_nor_httpx() -> None:
     import subprocess
     import sys
 
-    code = "import sys, provisioner.diff; print(sorted(m for m in ('pulumi', 'httpx') if m in sys.modules))"
+    code = "import sys, provisioner.cli.diff; print(sorted(m for m in ('pulumi', 'httpx') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
 

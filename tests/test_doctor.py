@@ -30,9 +30,8 @@ from paragon_fake import FakeParagon, Fault  # tests/ has no __init__.py: pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from provisioner.cli import app
-from provisioner.config import load_config
-from provisioner.doctor import (
+from provisioner.cli.app import app
+from provisioner.cli.doctor import (
     CheckResult,
     DoctorDeps,
     DoctorOptions,
@@ -42,9 +41,10 @@ from provisioner.doctor import (
     render_doctor,
     run_doctor,
 )
+from provisioner.config import load_config
 from provisioner.paragon.client import ParagonClient
 from provisioner.paragon.login import ParagonLogin
-from provisioner.rotation import rfc3339, rotation_state
+from provisioner.program.rotation import rfc3339, rotation_state
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"

@@ -20,17 +20,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from provisioner import doctor
-from provisioner.cli import app
-from provisioner.config import _ALL_KEYS, MAX_GENERATION, IntegrationConfig, SecretPolicy, load_config
-from provisioner.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
+from provisioner.cli import doctor
+from provisioner.cli.app import app
+from provisioner.cli.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
+from provisioner.cli.doctor.base import Facts
+from provisioner.cli.doctor.rotation import load_outputs
+from provisioner.cli.status import OutputsError, parse_outputs_json
+from provisioner.config import ALL_KEYS, MAX_GENERATION, IntegrationConfig, SecretPolicy, load_config
+from provisioner.config.safe_io import MAX_FILE_BYTES, loads_json, read_text_capped
+from provisioner.config.secret_guard import is_secret_key, looks_like_secret_value
+from provisioner.config.stackfile import StackFileError, env_config, resolve
+from provisioner.config.yaml_source import format_path, shown
 from provisioner.errors import ConfigError, escape_controls
-from provisioner.rotation import MAX_YEAR, MIN_YEAR, parse_rfc3339, rotation_state
-from provisioner.safe_io import MAX_FILE_BYTES, loads_json, read_text_capped
-from provisioner.secret_guard import is_secret_key, looks_like_secret_value
-from provisioner.stackfile import StackFileError, env_config, resolve
-from provisioner.status import OutputsError, parse_outputs_json
-from provisioner.yaml_source import format_path, shown
+from provisioner.program.rotation import MAX_YEAR, MIN_YEAR, parse_rfc3339, rotation_state
 
 Writer = Callable[..., Path]
 runner = CliRunner()
@@ -70,10 +72,10 @@ def test_every_json_reader_reports_deep_nesting_as_bad_input(tmp_path: Path) -> 
         parse_outputs_json('{"a":' * 5_000 + "[", "stack outputs")  # deep, and no complete object inside
     with pytest.raises(OutputsError, match=r"^out\.json: no JSON object found"):
         parse_outputs_json('{"a": ' + DEEP + "}", "out.json")
-    row = doctor.load_outputs(
+    row = load_outputs(
         doctor.DoctorDeps(env={}),
         doctor.DoctorOptions(stack="dev", config_file=tmp_path / "dev.yaml", outputs_file=deep),
-        doctor._Facts(),
+        Facts(),
     )
     assert row is not None and row.status is doctor.Status.FAILED and str(deep) in row.detail
 
@@ -383,7 +385,7 @@ def test_keys_about_secrets_are_not_secrets(key: str) -> None:
 
 def test_no_key_of_the_config_model_reads_as_a_secret_key() -> None:
     """``secret:`` is the one model key named like a secret (a policy mapping; a plain value there is refused)."""
-    assert [k for k in sorted(_ALL_KEYS) if is_secret_key(k)] == ["secret"]
+    assert [k for k in sorted(ALL_KEYS) if is_secret_key(k)] == ["secret"]
 
 
 def test_the_models_own_keys_still_load(write_config: Writer) -> None:

@@ -1,4 +1,4 @@
-"""The import rule of `provisioner.cli`: commands that need no Pulumi start without it (no timing here).
+"""The import rule of `provisioner.cli.app`: commands that need no Pulumi start without it (no timing here).
 
 Each case runs ``python -m provisioner ...`` in a fresh interpreter through a small wrapper that, once the
 command has finished, writes the names in ``sys.modules`` to a file. The speed this buys is measured by
@@ -92,7 +92,7 @@ def test_commands_without_pulumi_never_import_it(
     argv = [arg.format(**{k: str(v) for k, v in files.items()}) for arg in args]
     code, modules = run_audited(argv, project_dir, tmp_path / "modules.json")
     assert code == expected_exit
-    assert "provisioner.cli" in modules
+    assert "provisioner.cli.app" in modules
     assert [package for package in HEAVY if loaded(modules, package)] == []
 
 

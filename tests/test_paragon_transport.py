@@ -38,7 +38,7 @@ from provisioner.errors import (
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import ENV_BASE_URL, ENV_EMAIL, ENV_PASSWORD, ParagonLogin
 from provisioner.paragon.resource import ParagonCredentialProvider
-from provisioner.paragon.transport import HttpClientPool, certificate_failure, proxy_for
+from provisioner.transport.connections import HttpClientPool, certificate_failure, proxy_for
 
 EMAIL, PASSWORD = "admin@example.com", "pw-for-tests"
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -256,8 +256,8 @@ def test_a_bad_ca_bundle_is_one_line_with_file_line_key_and_fix(
 def test_the_program_passes_ca_bundle_to_the_resource(
     project_dir: Path, write_config: Callable[..., Path], ca_file: Path
 ) -> None:
-    from provisioner.plan import run_plan
-    from provisioner.rotation import parse_rfc3339
+    from provisioner.cli.plan import run_plan
+    from provisioner.program.rotation import parse_rfc3339
 
     plan = run_plan(
         project_dir, "dev", parse_rfc3339("2026-11-29"), config_file=config_with_ca(write_config, str(ca_file))
@@ -270,8 +270,8 @@ def test_a_ca_bundle_inside_the_project_is_a_relative_input(
     project_dir: Path, tmp_path: Path, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two checkouts of one config (a pull request's base and head) give the same `caBundle` input."""
-    from provisioner.plan import run_plan
-    from provisioner.rotation import parse_rfc3339
+    from provisioner.cli.plan import run_plan
+    from provisioner.program.rotation import parse_rfc3339
 
     inputs_seen = []
     for side in ("base", "head"):

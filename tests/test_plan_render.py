@@ -17,8 +17,8 @@ import pytest
 from rich.console import Console
 from rich.markup import escape
 
-from provisioner.cli import _flatten, _render_plan
-from provisioner.plan import KNOWN_AFTER_DEPLOY, Plan, PlannedResource, _secret, run_plan
+from provisioner.cli.app import _flatten, _render_plan
+from provisioner.cli.plan import KNOWN_AFTER_DEPLOY, Plan, PlannedResource, _secret, run_plan
 
 AT = datetime(2026, 11, 29, tzinfo=UTC)
 

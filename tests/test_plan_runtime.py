@@ -20,9 +20,9 @@ import dill  # type: ignore[import-untyped]
 import pulumi
 import pytest
 
-from provisioner.gc_pause import collector_paused
+from provisioner.cli.gc_pause import collector_paused
+from provisioner.cli.plan import RecordingMocks, run_plan
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs, ParagonCredentialProvider
-from provisioner.plan import RecordingMocks, run_plan
 
 AT = datetime(2026, 11, 29, tzinfo=UTC)
 PATCHED = ("_batch_setitems", "save_dict")

@@ -20,7 +20,7 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # the analyzer CrossGuard serves over gRPC
 
-from provisioner.plan import run_plan
+from provisioner.cli.plan import run_plan
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PARAGON = "https://passport.useparagon.com/oauth"

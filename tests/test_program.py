@@ -16,8 +16,8 @@ import pytest
 from conftest import VALID_CONFIG
 
 from provisioner.catalog import POWER_BI
-from provisioner.entra import MissingScopeError, required_resource_accesses
-from provisioner.plan import Plan, PlannedResource, RecordingMocks, _is_secret, _secret, run_plan
+from provisioner.cli.plan import Plan, PlannedResource, RecordingMocks, _is_secret, _secret, run_plan
+from provisioner.program.app_registration import MissingScopeError, required_resource_accesses
 
 POWER_BI_APP = "00000009-0000-0000-c000-000000000000"
 GRAPH_APP = "00000003-0000-0000-c000-000000000000"

@@ -1,4 +1,4 @@
-"""Tests of `provisioner.rotation`: property tests over a simulated deployment, plus worked examples.
+"""Tests of `provisioner.program.rotation`: property tests over a simulated deployment, plus worked examples.
 
 The simulation stands in for the two systems a ``pulumi up`` touches:
 
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from provisioner.config import SecretPolicy
-from provisioner.rotation import (
+from provisioner.program.rotation import (
     SLOT_COUNT,
     RotationState,
     parse_rfc3339,

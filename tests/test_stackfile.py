@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.stackfile import (
+from provisioner.config.stackfile import (
     ENV_CONFIG,
     Source,
     StackFileError,
@@ -165,7 +165,7 @@ def test_the_program_refuses_a_leftover_environment_file(monkeypatch: pytest.Mon
     import pulumi
 
     from provisioner import program
-    from provisioner.plan import RecordingMocks
+    from provisioner.cli.plan import RecordingMocks
 
     mocks = RecordingMocks()
     monkeypatch.setenv(ENV_CONFIG, "staging.yaml")

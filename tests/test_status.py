@@ -17,10 +17,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from provisioner.cli import app
+from provisioner.cli.app import app
+from provisioner.cli.status import Health, OutputsError, SecretReport, assess, exit_code
 from provisioner.config import ProvisionerConfig, load_config
-from provisioner.rotation import RotationState, rfc3339, rotation_state, window_start
-from provisioner.status import Health, OutputsError, SecretReport, assess, exit_code
+from provisioner.program.rotation import RotationState, rfc3339, rotation_state, window_start
 
 REPO_DEV_CONFIG = Path(__file__).resolve().parent.parent / "config" / "dev.yaml"
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
@@ -280,7 +280,7 @@ def test_window_is_optional(config: ProvisionerConfig, window: str | None) -> No
 
 def test_outputs_match_what_the_program_exports(config: ProvisionerConfig) -> None:
     """The hand-made outputs above have the exact shape `provisioner.program` exports."""
-    from provisioner.program import _secret_outputs
+    from provisioner.program.stack import _secret_outputs
 
     state = rotation_state(config.integrations[KEY].secret, NOW)
     fake_app = SimpleNamespace(key_ids=[f"00000000-0000-4000-8000-00000000000{i}" for i in range(2)])

@@ -66,7 +66,7 @@ from provisioner.config import check_base_url
 from provisioner.errors import ProvisionerError
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
-from provisioner.paragon.transport import HttpClientPool
+from provisioner.transport.connections import HttpClientPool
 
 log = logging.getLogger("provisioner.paragon")
 

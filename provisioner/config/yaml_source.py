@@ -10,7 +10,7 @@ alias's own line, and never expanded, so alias bombs cost nothing), tags (``!Ref
 ``!!python/...``, ``!!set``),
 and plain values the safe loader's constructors cannot build (``2025-13-01``, 29 February in a common
 year, a number too long for Python). Keys and values that look like secrets are refused without their
-value (`provisioner.secret_guard`) and left out of the data.
+value (`provisioner.config.secret_guard`) and left out of the data.
 
 A key or value holding a control, format or line-separator character (Unicode categories Cc, Cf, Zl, Zp:
 a newline or tab inside a value, ESC, bidi overrides such as U+202E, zero-width spaces) is refused too:
@@ -29,9 +29,9 @@ from typing import Any, Final
 
 import yaml
 
+from provisioner.config.safe_io import read_text_capped
+from provisioner.config.secret_guard import SECRETS_ADVICE, is_secret_key, looks_like_secret_value
 from provisioner.errors import Problem, Severity, control_characters, escape_char, escape_controls
-from provisioner.safe_io import read_text_capped
-from provisioner.secret_guard import SECRETS_ADVICE, is_secret_key, looks_like_secret_value
 
 KeyPath = tuple[str | int, ...]
 

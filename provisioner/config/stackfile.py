@@ -30,9 +30,9 @@ from typing import Any, Final
 
 import yaml
 
-from provisioner.defaults import DEFAULTS_FILE
+from provisioner.config.defaults import DEFAULTS_FILE
+from provisioner.config.safe_io import read_text_capped
 from provisioner.errors import ProvisionerError, control_characters
-from provisioner.safe_io import read_text_capped
 
 ENV_CONFIG: Final = "PROVISIONER_CONFIG"
 """Environment variable: path of the stack's YAML when neither ``--config`` nor the stack setting gives one."""

@@ -23,9 +23,9 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from provisioner.catalog import CATALOG
-from provisioner.gc_pause import collector_paused
-from provisioner.rotation import rfc3339
-from provisioner.safe_io import read_text_capped
+from provisioner.cli.gc_pause import collector_paused
+from provisioner.config.safe_io import read_text_capped
+from provisioner.program.rotation import rfc3339
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
 SECRET_MARK = "[secret]"

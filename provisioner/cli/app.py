@@ -10,7 +10,7 @@ Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected e
 \f
 Import rule, for every command here and every command added later: at module level this file imports only
 the standard library, typer and `provisioner.errors`. Each command imports what it needs inside its own
-function: `provisioner.config` (pydantic, YAML), rich, and above all Pulumi (`provisioner.plan`, only for
+function: `provisioner.config` (pydantic, YAML), rich, and above all Pulumi (`provisioner.cli.plan`, only for
 ``plan``) and httpx (only the dynamic provider uses it). So ``validate``, ``--help``, ``schema`` and
 ``status`` start without Pulumi, grpc, pulumi_azuread or httpx (tests/test_imports.py checks it; the figures
 are in docs/performance.md). Names needed only in annotations go under ``if TYPE_CHECKING``.
@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from provisioner.cli.gc_pause import collector_paused
 from provisioner.errors import ConfigError
-from provisioner.gc_pause import collector_paused
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from provisioner.plan import Plan
-    from provisioner.stackfile import StackConfig
+    from provisioner.cli.plan import Plan
+    from provisioner.config.stackfile import StackConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
@@ -67,7 +67,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _parse_at(value: str | None) -> datetime:
-    from provisioner.rotation import SUPPORTED_RANGE, parse_rfc3339
+    from provisioner.program.rotation import SUPPORTED_RANGE, parse_rfc3339
 
     if value is None:
         return datetime.now(UTC)
@@ -78,8 +78,8 @@ def _parse_at(value: str | None) -> datetime:
 
 
 def _stack_config(project_dir: Path, stack: str | None, config: Path | None, force_stack: bool) -> StackConfig:
-    """The stack and its YAML by the rule in `provisioner.stackfile` (exit 2 on a usage error, else 1)."""
-    from provisioner.stackfile import StackFileError, resolve
+    """The stack and its YAML by the rule in `provisioner.config.stackfile` (exit 2 on a usage error, else 1)."""
+    from provisioner.config.stackfile import StackFileError, resolve
 
     try:
         return resolve(project_dir, stack=stack, config=config, env=os.environ, force_stack=force_stack)
@@ -114,7 +114,7 @@ def _plan_markup(plan: Plan) -> str:
     about 30 times slower than the JSON plan)."""
     from rich.markup import escape
 
-    from provisioner.plan import KNOWN_AFTER_DEPLOY
+    from provisioner.cli.plan import KNOWN_AFTER_DEPLOY
 
     doc = plan.to_json()
     count = len(doc["resources"])
@@ -141,7 +141,7 @@ def _render_plan(plan: Plan, console: Console) -> None:
 
 
 @app.command()
-@collector_paused()  # imports, run and render only build: see provisioner.gc_pause
+@collector_paused()  # imports, run and render only build: see provisioner.cli.gc_pause
 def plan(
     stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
     at: Annotated[
@@ -157,7 +157,7 @@ def plan(
     """Show every resource `pulumi up` would create, offline and without credentials."""
     import pulumi
 
-    from provisioner.plan import plan_json, run_plan
+    from provisioner.cli.plan import plan_json, run_plan
 
     when = _parse_at(at)
     for needed in ("Pulumi.yaml", "__main__.py"):
@@ -206,9 +206,9 @@ def validate(
     """
     from rich.console import Console
 
-    from provisioner.annotations import github_annotation
+    from provisioner.cli.annotations import github_annotation
     from provisioner.config import load_config_report
-    from provisioner.stackfile import StackFileError, files_to_validate
+    from provisioner.config.stackfile import StackFileError, files_to_validate
 
     try:
         paths = files_to_validate(_config_files(files or []), Path("."), os.environ)
@@ -244,8 +244,8 @@ def validate(
 
 
 def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
-    from provisioner.safe_io import read_text_capped
-    from provisioner.status import OutputsError, parse_outputs_json
+    from provisioner.cli.status import OutputsError, parse_outputs_json
+    from provisioner.config.safe_io import read_text_capped
 
     if outputs_file is not None:
         try:
@@ -293,9 +293,9 @@ def status(
     from rich.markup import escape
     from rich.table import Table
 
+    from provisioner.cli.status import Health, OutputsError, assess, exit_code
     from provisioner.config import load_config
-    from provisioner.rotation import rfc3339
-    from provisioner.status import Health, OutputsError, assess, exit_code
+    from provisioner.program.rotation import rfc3339
 
     when = _parse_at(at)
     chosen = _stack_config(Path("."), stack, config, force_stack)
@@ -365,7 +365,7 @@ def diff(
 ) -> None:
     """Compare two plans: resources added, removed, replaced or changed, and stack outputs. Exit 0, or 1 when
     a file cannot be read."""
-    from provisioner.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
+    from provisioner.cli.diff import DiffInputError, diff_plans, read_plan, render_json, render_markdown, render_text
 
     try:
         result = diff_plans(read_plan(base), read_plan(head))
@@ -382,7 +382,7 @@ def catalog(
     ] = ReportFormat.TEXT,
 ) -> None:
     """List the integrations this provisioner knows: resource API, scopes, defaults, audiences, extras."""
-    from provisioner.catalog_report import catalog_json, catalog_markdown, print_catalog_table
+    from provisioner.cli.catalog_report import catalog_json, catalog_markdown, print_catalog_table
 
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps(catalog_json(), indent=2))
@@ -404,7 +404,7 @@ def doctor(
     ] = None,
 ) -> None:
     """Read-only preflight before `pulumi up`: one row per check. Exit 0 when nothing failed, 1 otherwise."""
-    from provisioner.doctor import DoctorDeps, DoctorOptions, doctor_exit_code, render_doctor, run_doctor
+    from provisioner.cli.doctor import DoctorDeps, DoctorOptions, doctor_exit_code, render_doctor, run_doctor
 
     chosen = _stack_config(Path("."), stack, config, force_stack)
     options = DoctorOptions(stack=chosen.stack, config_file=chosen.path, offline=offline, outputs_file=outputs)

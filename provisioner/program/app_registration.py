@@ -7,7 +7,7 @@ Type token ``provisioner:entra:AppRegistration``. Children (names derived from t
   the resource API's service principal (Microsoft publishes no GUIDs for Power BI scopes); the OpenID
   scopes use Microsoft Graph's published IDs (``entra-facts.md``).
 * ``<name>-secret-0`` and ``<name>-secret-1``: ``azuread.ApplicationPassword`` slots with explicit end dates
-  and ``rotate_when_changed`` keepers from `provisioner.rotation`; no start date (Entra rejects past start
+  and ``rotate_when_changed`` keepers from `provisioner.program.rotation`; no start date (Entra rejects past start
   dates on re-creation).
 
 Argument names follow pulumi-azuread v6 (``web.redirect_uris``, ``required_resource_accesses``,
@@ -25,7 +25,7 @@ import pulumi_azuread as azuread
 
 from provisioner.catalog import MICROSOFT_GRAPH_APP_ID, OPENID_SCOPE_IDS, CatalogEntry
 from provisioner.errors import ProvisionerError
-from provisioner.rotation import RotationState
+from provisioner.program.rotation import RotationState
 
 
 class MissingScopeError(ProvisionerError, pulumi.RunError):

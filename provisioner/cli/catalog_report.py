@@ -67,7 +67,7 @@ def _cell(text: str) -> str:
 _INTRO = """\
 # Integrations
 
-Generated from `provisioner/catalog.py` by `python -m provisioner catalog --format markdown`; a test keeps
+Generated from `provisioner/catalog/integrations.py` by `python -m provisioner catalog --format markdown`; a test keeps
 this file in sync. Every row is a Paragon integration key usable under `integrations:` in
 `config/<stack>.yaml`. Without `scopes:`, an integration gets the default scopes below (the plan shows them).
 Scope IDs are resolved from the resource API's service principal at deploy time; only the OpenID scopes use

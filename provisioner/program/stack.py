@@ -6,7 +6,7 @@ Stack config (``pulumi config``, project namespace), all optional:
 
 * ``configFile``: path of the stack's YAML, relative to the project. Without it the environment variable
   ``PROVISIONER_CONFIG`` names the file (its name must match the stack: ``prod.yaml`` for stack ``prod``),
-  else ``config/<stack>.yaml`` (`provisioner.stackfile`).
+  else ``config/<stack>.yaml`` (`provisioner.config.stackfile`).
 * ``at``: evaluate the rotation schedule as of this UTC time (RFC 3339 or ``YYYY-MM-DD``) instead of now.
   The offline ``plan`` sets it; in a real stack it freezes rotation, so a deployment warns when it is set.
 * ``paragonEmail``, ``paragonPassword``, ``paragonAccessToken``: secret Paragon login, read by the dynamic
@@ -24,11 +24,11 @@ import pulumi
 
 from provisioner.catalog import paragon_scope_string
 from provisioner.config import ProvisionerConfig, load_config_report
-from provisioner.entra import AppRegistration, AppRegistrationArgs
+from provisioner.config.stackfile import STACK_SETTING, StackFileError, program_config_path
 from provisioner.errors import ConfigError
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
-from provisioner.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
-from provisioner.stackfile import STACK_SETTING, StackFileError, program_config_path
+from provisioner.program.app_registration import AppRegistration, AppRegistrationArgs
+from provisioner.program.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
 
 ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"
 """Tenant-wide admin consent URL (Microsoft identity platform, "Grant tenant-wide admin consent")."""

@@ -28,9 +28,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from provisioner.config.safe_io import loads_json, read_text_capped
+from provisioner.config.secret_guard import is_secret_key, looks_like_secret_value
 from provisioner.errors import ProvisionerError
-from provisioner.safe_io import loads_json, read_text_capped
-from provisioner.secret_guard import is_secret_key, looks_like_secret_value
 
 MARKER: Final = "<!-- provisioner-plan-diff -->"
 """First line of the markdown output: a workflow finds (and updates) its pull request comment by it."""
@@ -191,7 +191,7 @@ class PlanDiff:
 def _redact(value: Any) -> Any:
     """``value`` with every secret replaced by `SECRET_MARK`: Pulumi's secret wire form, any value (but a
     mapping, which is walked) under a key named like a secret (``clientSecret``, ``password``, ...:
-    `provisioner.secret_guard.is_secret_key`), and any text shaped like a credential."""
+    `provisioner.config.secret_guard.is_secret_key`), and any text shaped like a credential."""
     if isinstance(value, dict) and value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
         return SECRET_MARK
     if isinstance(value, dict):

@@ -18,7 +18,7 @@ the scopes of an integration) lives once in ``defaults.yaml`` in the same folder
 6. Every value keeps the file and line it came from, so a bad value taken from the defaults is reported at
    ``defaults.yaml:LINE`` (and unknown keys there are errors, as in a stack file).
 
-The merge works on the line-annotated documents of `provisioner.yaml_source`; validation happens after it,
+The merge works on the line-annotated documents of `provisioner.config.yaml_source`; validation happens after it,
 on the merged data, by the one config model.
 """
 
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from provisioner.config.yaml_source import KeyPath, YamlDocument
 from provisioner.errors import Problem, Severity
-from provisioner.yaml_source import KeyPath, YamlDocument
 
 DEFAULTS_FILE: Final = "defaults.yaml"
 INTEGRATION_DEFAULTS: Final = "integration_defaults"

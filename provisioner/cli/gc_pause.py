@@ -5,7 +5,7 @@ runtime, which keeps every output, task and registration of the program alive un
 2,500 tracked objects per integration). Each collection during that time re-scans a heap that only grows
 and frees next to nothing, so with the collector on, plan time per integration more than doubled between
 1 and 200 integrations. Reference counting still frees acyclic garbage at once; the few cycles made while
-paused are collected after the block. Standard library only, so `provisioner.cli` can use it before
+paused are collected after the block. Standard library only, so `provisioner.cli.app` can use it before
 importing Pulumi.
 """
 

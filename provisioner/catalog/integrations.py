@@ -3,7 +3,7 @@
 Adding an integration means adding an entry to `CATALOG`, not writing code. Each entry names the Microsoft
 document its facts come from (``sources``); the resource app IDs and scope names were checked against those
 documents. Scope IDs are not in the catalog: they are resolved from the resource API's service principal at
-deploy time (`provisioner.entra`), except the OpenID scopes, whose Graph IDs Microsoft publishes.
+deploy time (`provisioner.program.app_registration`), except the OpenID scopes, whose Graph IDs Microsoft publishes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""The HTTP transport under `ParagonClient`: TLS trust, one connection pool per process, a hard call deadline.
+"""The HTTP connection layer under every API client: TLS trust, one connection pool per process, a hard call deadline.
 
-Four things live here, apart from Paragon's API shapes (``client.py``):
+Four things live here, apart from any API's shapes (`provisioner.paragon.client`, and the Microsoft Graph reader):
 
 * **TLS trust.** `ssl_context` builds the context that verifies Paragon's certificate: the PEM file of
   ``paragon.ca_bundle`` when set, otherwise httpx's default (``httpx.create_ssl_context``, httpx 0.28), which

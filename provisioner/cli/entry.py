@@ -17,7 +17,7 @@ from typing import Final
 
 import typer
 
-from provisioner.cli import app
+from provisioner.cli.app import app
 from provisioner.errors import ProvisionerError
 
 PROG_NAME: Final = "python -m provisioner"

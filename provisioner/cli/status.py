@@ -22,8 +22,8 @@ from enum import IntEnum
 from typing import Any
 
 from provisioner.config import ProvisionerConfig
-from provisioner.rotation import parse_rfc3339, rfc3339, rotation_state
-from provisioner.safe_io import raw_decode_json
+from provisioner.config.safe_io import raw_decode_json
+from provisioner.program.rotation import parse_rfc3339, rfc3339, rotation_state
 
 
 class Health(IntEnum):

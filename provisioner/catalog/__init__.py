@@ -1,0 +1,66 @@
+"""Facts as data: Paragon's Microsoft integrations and the resource APIs behind them.
+
+`integrations` holds one `CatalogEntry` per Paragon integration key (resource app, known and default
+delegated permissions, sign-in audiences, Paragon settings, sources). Nothing here imports another layer;
+the config checks, the Pulumi program and the reports all read it.
+"""
+
+from provisioner.catalog.integrations import (
+    ALL_AUDIENCES,
+    AZURE_DEVOPS,
+    BUSINESS_CENTRAL,
+    CATALOG,
+    DYNAMICS,
+    DYNAMICS_FINANCE,
+    EXCEL,
+    GRAPH_DELEGATED_SCOPE_IDS,
+    GRAPH_MSA_NOTE,
+    GRAPH_PERMISSIONS_REFERENCE,
+    GRAPH_SCOPE_NAMES,
+    MICROSOFT_GRAPH_APP_ID,
+    MICROSOFT_TEAMS,
+    ONEDRIVE,
+    ONENOTE,
+    OPENID_SCOPE_IDS,
+    OUTLOOK,
+    PARAGON_RESERVED_VALUES,
+    PERSONAL_ACCOUNTS,
+    POWER_BI,
+    SHAREPOINT,
+    WORK_OR_SCHOOL,
+    CatalogEntry,
+    ExtraValue,
+    ScopeFormat,
+    paragon_scope_string,
+    reserved_value_keys,
+)
+
+__all__ = [
+    "ALL_AUDIENCES",
+    "AZURE_DEVOPS",
+    "BUSINESS_CENTRAL",
+    "CATALOG",
+    "CatalogEntry",
+    "DYNAMICS",
+    "DYNAMICS_FINANCE",
+    "EXCEL",
+    "ExtraValue",
+    "GRAPH_DELEGATED_SCOPE_IDS",
+    "GRAPH_MSA_NOTE",
+    "GRAPH_PERMISSIONS_REFERENCE",
+    "GRAPH_SCOPE_NAMES",
+    "MICROSOFT_GRAPH_APP_ID",
+    "MICROSOFT_TEAMS",
+    "ONEDRIVE",
+    "ONENOTE",
+    "OPENID_SCOPE_IDS",
+    "OUTLOOK",
+    "PARAGON_RESERVED_VALUES",
+    "PERSONAL_ACCOUNTS",
+    "POWER_BI",
+    "SHAREPOINT",
+    "ScopeFormat",
+    "WORK_OR_SCHOOL",
+    "paragon_scope_string",
+    "reserved_value_keys",
+]

@@ -1,0 +1,66 @@
+"""Running the doctor: every check in order, rows scrubbed of known secret values, the exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from provisioner.cli.doctor.azure import check_azure
+from provisioner.cli.doctor.base import (
+    SECRET_ENV,
+    CheckResult,
+    DoctorDeps,
+    DoctorOptions,
+    Facts,
+    Status,
+)
+from provisioner.cli.doctor.config_check import check_config
+from provisioner.cli.doctor.paragon import (
+    check_paragon_login_source,
+    check_paragon_project,
+    check_paragon_tls,
+    check_redirect_uri,
+)
+from provisioner.cli.doctor.pulumi_cli import check_pulumi_cli, check_pulumi_login, check_pulumi_secrets
+from provisioner.cli.doctor.rotation import check_rotation, load_outputs
+from provisioner.paragon.base import JWT_PATTERN
+from provisioner.paragon.client import scrub_secrets
+
+# --- running -----------------------------------------------------------------------------------------
+
+
+def _secret_values(env: Mapping[str, str]) -> list[str]:
+    values = []
+    for name, value in env.items():
+        if SECRET_ENV.search(name) and len(value.strip()) >= 4:
+            values += [value, value.strip()]
+    return values
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret value (also fragments and encoded forms, as `scrub_secrets` does for the
+    client's errors) and every JWT-shaped string replaced by ``[redacted]``."""
+    return JWT_PATTERN.sub("[redacted]", scrub_secrets(text, [s for s in secrets if len(s) >= 4]))
+
+
+def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
+    """Run every check in order and return the rows, scrubbed of secrets (env values named like secrets,
+    the Paragon login, stack-config secrets read on the way, JWTs). Never raises for an outside failure."""
+    facts = Facts()
+    rows = check_config(options, facts)
+    rows += check_pulumi_cli(deps, facts)
+    rows += check_pulumi_login(deps, options, facts)
+    rows += check_pulumi_secrets(deps, options, facts)
+    rows += check_azure(deps, facts)
+    outputs_problem = load_outputs(deps, options, facts) if facts.config is not None else None
+    rows += check_paragon_login_source(deps, options, facts)
+    rows += check_paragon_tls(deps, options, facts)
+    rows += check_paragon_project(deps, options, facts)
+    rows += check_redirect_uri(facts)
+    rows += [outputs_problem] if outputs_problem is not None else check_rotation(deps, facts)
+    secrets = [*_secret_values(deps.env), *facts.secrets]
+    return [CheckResult(r.check, r.status, scrub(r.detail, secrets), scrub(r.fix, secrets)) for r in rows]
+
+
+def doctor_exit_code(rows: Sequence[CheckResult]) -> int:
+    """1 when any row failed, else 0 (warnings and skips do not fail)."""
+    return 1 if any(r.status is Status.FAILED for r in rows) else 0

@@ -1,0 +1,466 @@
+"""Problem finders: a YAML document and the model's verdict turned into one-line `Problem` records.
+
+Every problem names the file, line and key path, what is wrong and the fix (``file:line: key.path: what is
+wrong. Fix: what to do``): unknown and misplaced keys with a "did you mean", pydantic's errors in plain
+words, ``app:`` sharing and audience rules, catalog checks (integration keys, scopes), owners and redirect
+URIs. `provisioner.config.load` runs them in order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Final, get_args, get_origin
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ValidationError,
+)
+
+from provisioner.catalog import (
+    CATALOG,
+    GRAPH_SCOPE_NAMES,
+    OPENID_SCOPE_IDS,
+    PERSONAL_ACCOUNTS,
+    CatalogEntry,
+    ScopeFormat,
+)
+from provisioner.config.model import APP_LEVEL_KEYS, DEFAULT_REDIRECT_URI, PERSONAL_AUDIENCES, ProvisionerConfig
+from provisioner.config.yaml_source import KeyPath, YamlDocument, format_path, shown
+from provisioner.errors import Problem
+
+# --- turning problems into one-line messages ------------------------------------------------------------
+
+ANY_INTEGRATION: Final = "*"
+"""Stands for any integration key in `FIELD_HOMES` paths."""
+
+
+def _submodel(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The model inside a field's annotation, and whether it is keyed by name (``dict[str, Model]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and len(args) == 2:
+        inner = _submodel(args[1])
+        return (inner[0], True) if inner else None
+    for arg in args:  # Optional[Model], Annotated[Model, ...]
+        inner = _submodel(arg)
+        if inner:
+            return inner
+    return None
+
+
+def _field_homes(model: type[BaseModel], parent: tuple[str, ...], homes: dict[str, list[tuple[str, ...]]]) -> None:
+    for name, info in model.model_fields.items():
+        homes.setdefault(name, []).append(parent)
+        inner = _submodel(info.annotation)
+        if inner:
+            sub, keyed = inner
+            _field_homes(sub, (*parent, name, ANY_INTEGRATION) if keyed else (*parent, name), homes)
+
+
+def _all_field_homes() -> dict[str, list[tuple[str, ...]]]:
+    homes: dict[str, list[tuple[str, ...]]] = {}
+    _field_homes(ProvisionerConfig, (), homes)
+    return homes
+
+
+FIELD_HOMES: Final = _all_field_homes()
+"""Every key of the model and the parent path(s) it belongs under (``*`` = an integration key)."""
+ALL_KEYS: Final = sorted(FIELD_HOMES)
+SUGGESTION_CUTOFF: Final = 0.75
+"""Least difflib similarity (0..1, after lower-casing and dropping ``_``/``-``) for a "did you mean"."""
+
+
+def _normal(word: str) -> str:
+    return re.sub(r"[_\-\s]", "", word.lower())
+
+
+def _close(word: str, choices: Iterable[str]) -> list[str]:
+    by_normal = {_normal(c): c for c in sorted(choices)}
+    return [
+        by_normal[c] for c in difflib.get_close_matches(_normal(word), list(by_normal), n=3, cutoff=SUGGESTION_CUTOFF)
+    ]
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = _close(word, choices)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _matches(template: tuple[str, ...], path: KeyPath) -> bool:
+    return len(template) == len(path) and all(t in (ANY_INTEGRATION, p) for t, p in zip(template, path, strict=True))
+
+
+def _keys_at(parent: KeyPath) -> list[str]:
+    """The model's keys valid directly under ``parent``."""
+    return [name for name, homes in FIELD_HOMES.items() if any(_matches(h, parent) for h in homes)]
+
+
+def _home_for(key: str, parent: KeyPath, data: Any) -> KeyPath | None:
+    """Where a known ``key`` found under the wrong ``parent`` belongs, as a concrete path (None if unknown)."""
+    homes = FIELD_HOMES.get(key)
+    if not homes or any(_matches(h, parent) for h in homes):
+        return None
+    home = homes[0]
+    if ANY_INTEGRATION not in home:
+        return home
+    if len(parent) >= 2 and parent[0] == "integrations" and str(parent[1]) in CATALOG:
+        name = str(parent[1])
+    else:
+        configured = data.get("integrations") if isinstance(data, dict) else None
+        known = [k for k in configured if k in CATALOG] if isinstance(configured, dict) else []
+        name = known[0] if len(known) == 1 else "<integration>"
+    return tuple(name if part == ANY_INTEGRATION else part for part in home)
+
+
+def _misplaced(doc: YamlDocument, parent: KeyPath, key: str) -> Problem | None:
+    home = _home_for(key, parent, doc.data)
+    if home is None:
+        return None
+    here = (*parent, key)
+    target = format_path(home)
+    if home[: len(parent)] == parent or parent[: len(home)] == home:
+        deeper = len(home) > len(parent)
+        message = f"`{key}` belongs under `{target}`; it is indented one level too {'little' if deeper else 'far'}"
+        return doc.problem(here, message, f"indent it under `{target}:`")
+    return doc.problem(here, f"`{key}` belongs under `{target}`, not here", f"move it to `{target}:`")
+
+
+def integration_keys_that_are_settings(doc: YamlDocument) -> list[Problem]:
+    """Keys under ``integrations:`` that are settings of an integration (a block indented too little)."""
+    problems: list[Problem] = []
+    integrations = doc.data.get("integrations") if isinstance(doc.data, dict) else None
+    if not isinstance(integrations, dict):
+        return problems
+    for key in integrations:
+        if str(key) in CATALOG or str(key) not in FIELD_HOMES:
+            continue
+        problem = _misplaced(doc, ("integrations",), str(key))
+        if problem is not None:
+            problems.append(problem)
+            doc.reported.add(("integrations", str(key)))
+    return problems
+
+
+_INTERNALS: Final = re.compile(r"(?: or)? instance of \w+")
+
+
+def _split_fix(message: str) -> tuple[str, str]:
+    text, _, fix = message.partition(". Fix: ")
+    return text, fix
+
+
+def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
+    loc: KeyPath = tuple(error["loc"])
+    kind: str = error["type"]
+    value = error.get("input")
+    raw = doc.raw.get(loc)
+    # A model-level error (value is the whole mapping) is about the model, not one value: no "got".
+    got = f", got {shown(raw)}" if raw is not None and not isinstance(value, (dict, list)) else ""
+    message, fix = _split_fix(_INTERNALS.sub("", str(error["msg"]).removeprefix("Value error, ")))
+    if kind == "extra_forbidden":
+        misplaced = _misplaced(doc, loc[:-1], str(loc[-1]))
+        if misplaced is not None:
+            return misplaced
+        hint = _suggest(str(loc[-1]), _keys_at(loc[:-1]))
+        return doc.problem(loc, "unknown key", f"remove it or correct the spelling{'; ' + hint if hint else ''}")
+    if kind == "missing":
+        return doc.problem(loc, "required key is missing", f"add `{loc[-1]}:` here")
+    if kind == "string_type" and isinstance(value, bool):
+        return doc.problem(
+            loc,
+            f"expected text but YAML read a boolean ({str(value).lower()}); unquoted yes/no/on/off/true/false "
+            "are booleans in YAML",
+            "quote the value",
+        )
+    if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
+        what = "a number" if isinstance(value, (int, float)) else "a date" if isinstance(value, date) else "a value"
+        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", "quote the value")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if value is None:
+            return doc.problem(
+                loc, "is empty; its keys must be indented under it", "indent its keys under it, or remove the line"
+            )
+        return doc.problem(
+            loc, f"expected a mapping (keys indented under it){got}", "indent `key: value` lines under it"
+        )
+    if kind == "list_type":
+        return doc.problem(loc, f"expected a list{got}", "write a list, e.g. [A, B], or one `- item` per line")
+    if kind == "literal_error":
+        return doc.problem(loc, f"{message}{got}", "use one of the listed values")
+    if kind in ("date_type", "date_from_datetime_inexact", "date_from_datetime_parsing"):
+        return doc.problem(loc, f"expected a date{got}", "write the date alone as YYYY-MM-DD (UTC)")
+    return doc.problem(loc, f"{message}{got}", fix or "correct the value (see config/provisioner.schema.json)")
+
+
+def _sharing_and_audience_problems(
+    doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry
+) -> list[Problem]:
+    """Problems with ``app:`` sharing, sign-in audiences and Paragon extras of one integration."""
+    problems: list[Problem] = []
+    here: KeyPath = ("integrations", key)
+    integration = config.integrations[key]
+    target = integration.app
+    if target is not None:
+        at_app: KeyPath = (*here, "app")
+        other = config.integrations.get(target)
+        if target == key:
+            return [doc.problem(at_app, "an integration cannot share its own app", "remove `app:`")]
+        if other is None:
+            hint = _suggest(target, list(config.integrations))
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} is not an integration in this file",
+                    f"use one of {', '.join(k for k in config.integrations if k != key)}"
+                    f"{' (' + hint + ')' if hint else ''}",
+                )
+            ]
+        if other.app is not None:
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} itself shares the app of {other.app!r}; sharing does not chain",
+                    f"write `app: {other.app}`",
+                )
+            ]
+        target_entry = CATALOG.get(target)
+        if target_entry is not None and target_entry.resource_app_id != entry.resource_app_id:
+            return [
+                doc.problem(
+                    at_app,
+                    f"{target!r} requests {target_entry.resource_title} scopes but {key} requests "
+                    f"{entry.resource_title} scopes; one app shared by both would need two resource APIs in one "
+                    "sign-in (AADSTS28000)",
+                    "remove `app:` so each has its own app",
+                )
+            ]
+        for name in APP_LEVEL_KEYS:
+            if name in integration.model_fields_set:
+                problems.append(
+                    doc.problem(
+                        (*here, name),
+                        f"{key} shares the app of {target!r}, so app-level settings come from {target!r}",
+                        f"remove it here (set it on integrations.{target})",
+                    )
+                )
+    if target is not None and CATALOG.get(target) is None:
+        return problems
+    settings = config.app_settings(key)
+    audience = settings.sign_in_audience
+    owner = config.app_key(key)
+    via = "" if owner == key else f" (the audience of {owner}'s app, which {key} shares)"
+    if audience not in entry.sign_in_audiences:
+        problems.append(
+            doc.problem(
+                ("integrations", owner, "sign_in_audience"),
+                f"{entry.title} does not accept sign_in_audience {audience}{via}: {entry.audience_reason}",
+                f"use one of {', '.join(sorted(entry.sign_in_audiences))}",
+            )
+        )
+    elif audience in PERSONAL_ACCOUNTS:
+        for index, scope in enumerate(config.scopes(key)):
+            if scope in OPENID_SCOPE_IDS or scope not in entry.delegated_scopes:
+                continue
+            if scope not in entry.personal_account_scopes:
+                at_scope: KeyPath = (*here, "scopes", index) if integration.scopes else (*here,)
+                problems.append(
+                    doc.problem(
+                        at_scope,
+                        f"{scope!r} does not work for personal Microsoft accounts, but sign_in_audience is "
+                        f"{audience}{via}",
+                        "remove the scope or use AzureADMultipleOrgs",
+                    )
+                )
+    if integration.paragon_scope_format is ScopeFormat.QUALIFIED and entry.resource_uri_per_environment:
+        problems.append(
+            doc.problem(
+                (*here, "paragon_scope_format"),
+                f"{entry.title}'s resource URI depends on the customer's environment ({entry.resource_uri}), so "
+                "scopes cannot be qualified here",
+                "remove it (bare)",
+            )
+        )
+    secret_extras = {x.name for x in entry.extras if x.secret}
+    for name in integration.paragon_values:
+        if name in secret_extras:
+            problems.append(
+                doc.problem(
+                    (*here, "paragon_values", name),
+                    "is a secret and secrets never go in YAML",
+                    "remove it and enter it in Paragon's dashboard (docs/integrations.md)",
+                )
+            )
+    return problems
+
+
+def model_problems(doc: YamlDocument, err: ValidationError) -> list[Problem]:
+    errors = [e for e in err.errors() if not doc.is_reported(tuple(e["loc"]))]
+    problems: list[Problem] = []
+    moved_to: set[KeyPath] = set()  # (home, key) of misplaced keys, and their homes
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            loc: KeyPath = tuple(e["loc"])
+            home = _home_for(str(loc[-1]), loc[:-1], doc.data)
+            if home is not None:
+                moved_to |= {home, (*home, str(loc[-1]))}
+    # A misspelt required key shows up twice (unknown key + missing key); report it once, as the typo.
+    misspelt = {
+        (*tuple(e["loc"][:-1]), close)
+        for e in errors
+        if e["type"] == "extra_forbidden"
+        for close in _close(str(e["loc"][-1]), _keys_at(tuple(e["loc"][:-1])))
+    }
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "missing" and (loc in misspelt or loc in moved_to):
+            continue
+        if e["type"] in ("model_type", "dict_type") and e.get("input") is None and loc in moved_to:
+            continue
+        problem = _pydantic_problem(doc, e)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    for key, integration in config.integrations.items():
+        here: KeyPath = ("integrations", key)
+        entry = CATALOG.get(key)
+        if entry is None:
+            hint = _suggest(key, list(CATALOG))
+            problems.append(
+                doc.problem(
+                    here,
+                    "unknown Paragon integration key",
+                    f"use one of {', '.join(sorted(CATALOG))}{' (' + hint + ')' if hint else ''}",
+                )
+            )
+            continue
+        problems += _sharing_and_audience_problems(doc, config, key, entry)
+        if integration.scopes is None:
+            continue  # the catalog's default set: valid by construction
+        if all(scope in OPENID_SCOPE_IDS for scope in integration.scopes):
+            problems.append(
+                doc.problem(
+                    (*here, "scopes"),
+                    f"lists only OpenID scopes; {entry.title} needs at least one {entry.resource_title} permission",
+                    f"add one, e.g. {sorted(entry.delegated_scopes)[0]}",
+                )
+            )
+        seen: set[str] = set()
+        for index, scope in enumerate(integration.scopes):
+            at: KeyPath = (*here, "scopes", index)
+            if scope in seen:
+                problems.append(doc.problem(at, f"{scope!r} is listed twice", "remove the duplicate"))
+                continue
+            seen.add(scope)
+            if scope in OPENID_SCOPE_IDS or scope in entry.delegated_scopes:
+                continue
+            if "://" in scope or scope.startswith(entry.resource_uri):
+                bare = scope.rsplit("/", 1)[-1]
+                problems.append(
+                    doc.problem(
+                        at,
+                        f"write the bare permission name ({bare!r}), not a URI; the resource URI is added where "
+                        "Paragon needs it",
+                        "use the name alone",
+                    )
+                )
+                continue
+            if scope in GRAPH_SCOPE_NAMES and not entry.resource_is_graph:
+                problems.append(
+                    doc.problem(
+                        at,
+                        f"{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
+                        f"{entry.resource_title} scopes; one sign-in can target only one resource API (AADSTS28000)",
+                        "remove it",
+                    )
+                )
+                continue
+            hint = _suggest(scope, entry.delegated_scopes | set(OPENID_SCOPE_IDS))
+            problems.append(
+                doc.problem(
+                    at,
+                    f"{scope!r} is not a known {entry.resource_title} delegated permission",
+                    hint or "use one of " + ", ".join(sorted(entry.delegated_scopes)),
+                )
+            )
+    return problems
+
+
+def owner_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """Owners listed twice (object IDs compare case-insensitively; they are kept lower-case)."""
+    problems: list[Problem] = []
+    for key, integration in config.integrations.items():
+        first: dict[str, int] = {}
+        for index, owner in enumerate(integration.owners):
+            if owner in first:
+                problems.append(
+                    doc.problem(
+                        ("integrations", key, "owners", index),
+                        f"the same object ID as owners[{first[owner]}] (GUIDs compare without regard to case)",
+                        "remove the duplicate",
+                    )
+                )
+            else:
+                first.setdefault(owner, index)
+    return problems
+
+
+def redirect_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """Redirect URI rules that need the whole config, and warnings about likely mistakes.
+
+    Sources: Microsoft's "Redirect URI (reply URL) outline and restrictions" (query parameters only for
+    apps that sign in work or school accounts only; http only for localhost, 127.0.0.1 preferred) and
+    Paragon's setup guide (the cloud redirect URL ``https://passport.useparagon.com/oauth``, matched by Entra
+    character by character).
+    """
+    at: KeyPath = ("paragon", "redirect_uri")
+    value = config.paragon.redirect_uri
+    parts = urlsplit(value)
+    problems: list[Problem] = []
+    personal = [k for k, i in config.integrations.items() if i.sign_in_audience in PERSONAL_AUDIENCES]
+    if parts.query and personal:
+        problems.append(
+            doc.problem(
+                at,
+                f"has query parameters, which Entra allows only for apps that sign in work or school accounts; "
+                f"integrations.{personal[0]}.sign_in_audience includes personal Microsoft accounts",
+                "remove the query (?...) or choose AzureADMyOrg / AzureADMultipleOrgs",
+            )
+        )
+    if value != DEFAULT_REDIRECT_URI:
+        differences = []
+        if value.rstrip("/").lower() == DEFAULT_REDIRECT_URI.lower():
+            if value.rstrip("/") != value:
+                differences.append("a trailing slash")
+            if value.rstrip("/") != DEFAULT_REDIRECT_URI:
+                differences.append("letter case")
+        if differences:
+            problems.append(
+                doc.problem(
+                    at,
+                    f"differs from Paragon's documented redirect URL {DEFAULT_REDIRECT_URI} only by "
+                    f"{' and '.join(differences)}; Entra matches redirect URIs exactly, so sign-ins fail "
+                    "(AADSTS50011) unless Paragon sends this very string",
+                    f"write {DEFAULT_REDIRECT_URI} unless the integration's settings in Paragon show yours",
+                    severity="warning",
+                )
+            )
+    if parts.scheme == "http":
+        note = " (Microsoft recommends 127.0.0.1 over localhost)" if parts.hostname == "localhost" else ""
+        problems.append(
+            doc.problem(
+                at,
+                f"plain http on a loopback host works only for local development{note}",
+                "use Paragon's https redirect URL for a real deployment",
+                severity="warning",
+            )
+        )
+    return problems
