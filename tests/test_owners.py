@@ -208,3 +208,28 @@ def test_the_service_principal_is_a_child_of_the_app_registration(
     assert (
         "::provisioner:entra:AppRegistration$azuread:index/application:Application::powerbi-app" in urns["powerbi-app"]
     )
+
+
+@pytest.mark.parametrize(
+    ("indented_under", "key_path"),
+    [("paragon", "paragon.scheduled_deployer"), ("integrations.powerbi", "integrations.powerbi.scheduled_deployer")],
+)
+def test_a_top_level_key_written_under_a_section_says_so(
+    write_config: Writer, indented_under: str, key_path: str
+) -> None:
+    line = (
+        f"  scheduled_deployer: {SCHEDULED}\n"
+        if indented_under == "paragon"
+        else f"    scheduled_deployer: {SCHEDULED}\n"
+    )
+    text = (
+        VALID_CONFIG.replace("paragon:\n", "paragon:\n" + line) if indented_under == "paragon" else VALID_CONFIG + line
+    )
+    path = write_config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config_report(path)
+    [problem] = caught.value.problems
+    assert problem.endswith(
+        f"{key_path}: `scheduled_deployer` is a top-level key, not a setting of `{indented_under}`. "
+        "Fix: move it to the top level"
+    )

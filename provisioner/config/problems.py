@@ -122,6 +122,10 @@ def _misplaced(doc: YamlDocument, parent: KeyPath, key: str) -> Problem | None:
     if home is None:
         return None
     here = (*parent, key)
+    if not home:
+        return doc.problem(
+            here, f"`{key}` is a top-level key, not a setting of `{format_path(parent)}`", "move it to the top level"
+        )
     target = format_path(home)
     if home[: len(parent)] == parent or parent[: len(home)] == home:
         deeper = len(home) > len(parent)
