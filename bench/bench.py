@@ -62,6 +62,8 @@ DEFAULT_PNG = ROOT / "docs" / "performance-plan-scaling.png"
 AT = "2026-11-29"
 PROJECT = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 MIB = 1024 * 1024
+RESOURCES_PER_INTEGRATION = 6
+"""The component, its application, service principal and two secrets, and the Paragon credential."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,8 +242,10 @@ def scaling_worker(sizes: list[int], render_n: int) -> dict[str, Any]:
             started = time.perf_counter()
             plan = run_plan(ROOT, "bench", at, config_file=path)
             elapsed = time.perf_counter() - started
-        if len(plan.resources) != 5 * n:
-            raise SystemExit(f"N={n}: {len(plan.resources)} resources planned, expected {5 * n}")
+        if len(plan.resources) != RESOURCES_PER_INTEGRATION * n:
+            raise SystemExit(
+                f"N={n}: {len(plan.resources)} resources planned, expected {RESOURCES_PER_INTEGRATION * n}"
+            )
         scaling[str(n)] = {"seconds": elapsed, "gc_seconds": stats["seconds"], "gc_collections": stats["collections"]}
         del plan
     result: dict[str, Any] = {"scaling": scaling}

@@ -26,9 +26,13 @@ PACK_NAME: Final = "paragon-entra-guardrails"
 Check = Callable[[Mapping[str, Any], Mapping[str, Any]], list[str]]
 
 
-def _validator(resource_type: str, check: Check) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+def _validator(
+    resource_type: str | tuple[str, ...], check: Check
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    types = (resource_type,) if isinstance(resource_type, str) else resource_type
+
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type != resource_type:
+        if args.resource_type not in types:
             return
         for problem in check(args.props, args.get_config()):
             report_violation(problem, None)
@@ -101,6 +105,19 @@ def build_policies(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) ->
                 properties={
                     "paragonRedirectUris": strings(
                         checks.DEFAULT_PARAGON_REDIRECT_URIS, "Accepted Paragon redirect URIs (any one present)."
+                    )
+                }
+            ),
+        ),
+        ResourceValidationPolicy(
+            name="owners-kept",
+            description="App registrations and their service principals list owners, including every required one.",
+            validate=_validator((checks.APPLICATION, checks.SERVICE_PRINCIPAL), checks.check_owners),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=PolicyConfigSchema(
+                properties={
+                    "requiredOwners": strings(
+                        (), "Object IDs that must stay owners, e.g. the identity that runs the scheduled pulumi up."
                     )
                 }
             ),

@@ -7,7 +7,8 @@ one sentence each, empty when the resource complies. No Pulumi import: `policy/_
 into ``ResourceValidationPolicy`` objects, and tests call them directly with a frozen ``now``.
 
 Wire names are those of pulumi-azuread v6 (``azuread:index/application:Application``,
-``azuread:index/applicationPassword:ApplicationPassword``): ``signInAudience``, ``web.redirectUris``,
+``azuread:index/servicePrincipal:ServicePrincipal``,
+``azuread:index/applicationPassword:ApplicationPassword``): ``owners``, ``signInAudience``, ``web.redirectUris``,
 ``singlePageApplication.redirectUris``, ``publicClient.redirectUris``, ``requiredResourceAccesses[]
 .resourceAccesses[].{id,type}`` (``type`` is ``Scope`` for a delegated permission, ``Role`` for an
 application permission), ``appRoles[].{id,allowedMemberTypes}``, and ``endDate`` / ``endDateRelative``
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 
 APPLICATION: Final = "azuread:index/application:Application"
 PASSWORD: Final = "azuread:index/applicationPassword:ApplicationPassword"
+SERVICE_PRINCIPAL: Final = "azuread:index/servicePrincipal:ServicePrincipal"
 
 DEFAULT_MAX_SECRET_DAYS: Final = 365
 """Longest allowed client secret lifetime, days from now (a common tenant app-management-policy maximum)."""
@@ -224,3 +226,26 @@ def check_paragon_redirect_uri(props: Mapping[str, Any], config: Mapping[str, An
     if not present.intersection(expected):
         return [f"web.redirectUris lacks Paragon's redirect URI ({' or '.join(expected)}); add it to the Web platform"]
     return []
+
+
+def check_owners(props: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    """An Application or ServicePrincipal lists at least one owner, and every one of ``requiredOwners``.
+
+    The azuread provider treats ``owners`` as the whole set and removes owners missing from it. An identity
+    with only ``Application.ReadWrite.OwnedBy`` (the usual CI identity) can manage only apps it owns, so
+    setting ``requiredOwners`` to its object ID blocks any deployment that would drop it (Microsoft Graph
+    permissions reference; docs/owners.md). Object IDs compare without regard to case.
+
+    Raises:
+        ValueError: ``requiredOwners`` is not a list of strings.
+    """
+    required = _str_list_setting(config, "requiredOwners", ())
+    owners = {str(o).lower() for o in _list(props.get("owners"))}
+    if not owners:
+        return ["owners is empty: no identity could manage the app except tenant-wide administrators; list owners"]
+    return [
+        f"owners lacks {owner}, a required owner (e.g. the identity that runs the scheduled pulumi up); "
+        "set scheduled_deployer or owners in the stack's YAML"
+        for owner in required
+        if owner.lower() not in owners
+    ]

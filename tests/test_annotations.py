@@ -73,6 +73,10 @@ def test_validate_format_github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     result = runner.invoke(app, ["validate", "--format", "github"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    assert warnings == [w for w in warnings if w.startswith("::warning file=config/dev.yaml,line=1,")]
+    assert len(warnings) == 1 and "scheduled_deployer: warning: not set" in warnings[0]  # prod has errors
+    lines = [line for line in lines if not line.startswith("::warning ")]
     assert lines[0] == "config/dev.yaml: valid"
     errors = [line for line in lines if line.startswith("::error ")]
     assert len(errors) == 2, lines

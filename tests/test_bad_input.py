@@ -425,18 +425,17 @@ def test_redirect_warnings_keep_the_uri_exactly(write_config: Writer, uri: str, 
     path = write_config(VALID_CONFIG.replace("paragon:\n", f"paragon:\n  redirect_uri: {uri}\n"))
     loaded = load_config_report(path)
     assert loaded.config.paragon.redirect_uri == uri  # exact-string matching is still the rule
-    assert [str(w) for w in loaded.warnings] == [w for w in map(str, loaded.warnings) if message in w]
-    assert len(loaded.warnings) == 1 and str(loaded.warnings[0]).startswith(
-        f"{path}:2: paragon.redirect_uri: warning: "
-    )
+    redirect = [str(w) for w in loaded.warnings if w.key == "paragon.redirect_uri"]
+    assert len(redirect) == 1 and message in redirect[0]
+    assert redirect[0].startswith(f"{path}:2: paragon.redirect_uri: warning: ")
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0
     assert message in result.stderr and f"{path}: valid" in result.stdout
 
 
 def test_the_documented_redirect_uri_has_no_warning(write_config: Writer, project_dir: Path) -> None:
-    assert load_config_report(project_dir / "config" / "dev.yaml").warnings == []
-    assert load_config_report(write_config(VALID_CONFIG)).warnings == []
+    for path in (project_dir / "config" / "dev.yaml", write_config(VALID_CONFIG)):
+        assert [w for w in load_config_report(path).warnings if w.key != "scheduled_deployer"] == []
 
 
 # --- kind 6: GUIDs ---------------------------------------------------------------------------------------

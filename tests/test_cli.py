@@ -30,7 +30,18 @@ def test_plan_json_is_one_document_with_resources_and_outputs(project_dir: Path)
     doc = json.loads(done.stdout)
     assert doc["stack"] == "dev" and doc["at"] == "2026-11-29T00:00:00Z"
     by_name = {r["name"]: r for r in doc["resources"]}
-    assert set(by_name) == {"powerbi", "powerbi-app", "powerbi-secret-0", "powerbi-secret-1", "powerbi-paragon"}
+    assert set(by_name) == {
+        "powerbi",
+        "powerbi-app",
+        "powerbi-sp",
+        "powerbi-secret-0",
+        "powerbi-secret-1",
+        "powerbi-paragon",
+    }
+    sp = by_name["powerbi-sp"]
+    assert sp["type"] == "azuread:index/servicePrincipal:ServicePrincipal"
+    assert sp["inputs"]["clientId"] == "(known after deploy)"  # the new app's client ID
+    assert doc["outputs"]["integrations"]["powerbi"]["service_principal_object_id"] == "(known after deploy)"
     app_inputs = by_name["powerbi-app"]["inputs"]
     assert app_inputs["web"]["redirectUris"] == ["https://passport.useparagon.com/oauth"]
     assert app_inputs["requiredResourceAccesses"][0]["resourceAppId"] == "00000009-0000-0000-c000-000000000000"

@@ -70,6 +70,7 @@ def test_the_credential_is_registered_delete_before_replace(project_dir: Path, m
     }
     assert options[("pulumi-python:dynamic/paragon:OAuthCredential", "powerbi-paragon")] == (True, True)
     assert options[("azuread:index/application:Application", "powerbi-app")] == (False, False), "only the credential"
+    assert options[("azuread:index/servicePrincipal:ServicePrincipal", "powerbi-sp")] == (False, False)
 
 
 def _secret(value: Any) -> dict[str, Any]:

@@ -54,8 +54,9 @@ def test_the_collector_is_paused_while_the_program_runs_and_restored_after(
 ) -> None:
     mocks = CollectorWatch()
     plan = run_plan(project_dir, "dev", AT, mocks=mocks)
-    assert len(plan.resources) == 5
-    assert mocks.collector_states == [False] * 5
+    # The component, its application, service principal and two secrets, and the Paragon credential.
+    assert len(plan.resources) == 6
+    assert mocks.collector_states == [False] * 6
     assert gc.isenabled()
 
 

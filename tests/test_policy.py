@@ -24,6 +24,7 @@ from provisioner.cli.plan import run_plan
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PARAGON = "https://passport.useparagon.com/oauth"
+CI = "5b1f0d2c-7a43-4c9e-9f0e-2d6c1a8b3e71"  # object ID of the identity that runs the scheduled pulumi up
 UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"  # the engine's sentinel for a list not known in preview
 
 
@@ -31,6 +32,7 @@ def app(**props: Any) -> dict[str, Any]:
     """A compliant Application's inputs, with ``props`` replacing top-level keys."""
     base: dict[str, Any] = {
         "displayName": "Paragon Power BI (dev)",
+        "owners": [CI],
         "signInAudience": "AzureADMultipleOrgs",
         "web": {"redirectUris": [PARAGON]},
         "requiredResourceAccesses": [
@@ -212,6 +214,7 @@ def test_pack_defaults_match_the_checks() -> None:
         "sign-in-audience-allowed": {"allowedAudiences": list(checks.DEFAULT_SIGN_IN_AUDIENCES)},
         "no-application-permissions": {"allowedAppRoleIds": []},
         "paragon-redirect-uri-present": {"paragonRedirectUris": list(checks.DEFAULT_PARAGON_REDIRECT_URIS)},
+        "owners-kept": {"requiredOwners": []},
     }
     assert all(p.enforcement_level is EnforcementLevel.MANDATORY for p in build_policies())
 
@@ -275,7 +278,31 @@ def test_engine_unknown_values_in_preview_are_advisory_not_violations() -> None:
 
 
 def test_policies_ignore_other_resource_types() -> None:
-    assert Analyzer().analyze("azuread:index/servicePrincipal:ServicePrincipal", "sp", {"appRoles": []}) == []
+    assert Analyzer().analyze("azuread:index/group:Group", "group", {"owners": [], "appRoles": []}) == []
+
+
+@pytest.mark.parametrize(
+    ("owners", "config", "violation"),
+    [
+        ([CI], {}, None),
+        ([CI.upper()], {"requiredOwners": [CI]}, None),  # object IDs compare without regard to case
+        (["c0ffee00-1111-4222-8333-444455556666"], {}, None),
+        (["c0ffee00-1111-4222-8333-444455556666"], {"requiredOwners": [CI]}, f"owners lacks {CI}, a required owner"),
+        ([], {}, "owners is empty"),
+        (None, {}, "owners is empty"),
+    ],
+)
+def test_owners(owners: list[str] | None, config: dict[str, Any], violation: str | None) -> None:
+    props = {} if owners is None else {"owners": owners}
+    problems = checks.check_owners(props, config)
+    assert problems == [] if violation is None else (len(problems) == 1 and violation in problems[0])
+
+
+def test_a_service_principal_that_drops_the_scheduled_deployer_is_blocked() -> None:
+    sp = {"clientId": "x", "owners": ["c0ffee00-1111-4222-8333-444455556666"], "useExisting": True}
+    assert Analyzer().analyze(checks.SERVICE_PRINCIPAL, "powerbi-sp", sp) == []
+    found = Analyzer({"owners-kept": {"requiredOwners": [CI]}}).analyze(checks.SERVICE_PRINCIPAL, "powerbi-sp", sp)
+    assert [(name, level) for name, _, level in found] == [("owners-kept", proto.MANDATORY)]
 
 
 def _violations(resources: list[dict[str, Any]]) -> list[str]:
@@ -292,7 +319,7 @@ def _violations(resources: list[dict[str, Any]]) -> list[str]:
 def test_the_shipped_example_complies(project_dir: Path) -> None:
     """Every resource the program declares for config/dev.yaml passes the pack (inputs as the plan shows them)."""
     resources = run_plan(project_dir, "dev", NOW).to_json()["resources"]
-    assert {checks.APPLICATION, checks.PASSWORD} <= {r["type"] for r in resources}
+    assert {checks.APPLICATION, checks.SERVICE_PRINCIPAL, checks.PASSWORD} <= {r["type"] for r in resources}
     assert _violations(resources) == []
 
 

@@ -106,6 +106,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(inputs)
         if args.typ == "azuread:index/application:Application":
             state.update(clientId=KNOWN_AFTER_DEPLOY, objectId=KNOWN_AFTER_DEPLOY)
+        elif args.typ == "azuread:index/servicePrincipal:ServicePrincipal":
+            state.update(objectId=KNOWN_AFTER_DEPLOY)
         elif args.typ == "azuread:index/applicationPassword:ApplicationPassword":
             state.update(keyId=KNOWN_AFTER_DEPLOY, value=_secret(KNOWN_AFTER_DEPLOY))
         elif args.typ.startswith("pulumi-python:dynamic"):

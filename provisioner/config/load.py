@@ -22,6 +22,7 @@ from provisioner.config.problems import (
     model_problems,
     owner_problems,
     redirect_problems,
+    scheduled_deployer_warnings,
 )
 from provisioner.config.yaml_source import YamlDocument, read_yaml
 from provisioner.errors import ConfigError, Problem
@@ -106,6 +107,7 @@ def load_config_report(path: Path) -> LoadedConfig:
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)
+    found += scheduled_deployer_warnings(doc, config)  # advice for a config that is otherwise valid
     return LoadedConfig(config, sorted(found, key=lambda p: p.sort_key))
 
 

@@ -31,7 +31,13 @@ from provisioner.catalog import (
     ScopeFormat,
     reserved_value_keys,
 )
-from provisioner.config.values import check_base_url, check_object_id, check_redirect_uri, check_uuid
+from provisioner.config.values import (
+    check_base_url,
+    check_object_id,
+    check_redirect_uri,
+    check_scheduled_deployer,
+    check_uuid,
+)
 
 DEFAULT_BASE_URL: Final = "https://zeus.useparagon.com"
 DEFAULT_REDIRECT_URI: Final = "https://passport.useparagon.com/oauth"
@@ -139,7 +145,8 @@ class IntegrationConfig(_Model):
     )
     owners: list[Annotated[str, AfterValidator(check_object_id)]] = Field(
         default_factory=list,
-        description="Extra owner object IDs; the deploying principal is always an owner.",
+        description="Owner object IDs of this app registration and its service principal, besides "
+        "scheduled_deployer (without scheduled_deployer, the deploying identity is added too).",
     )
     paragon_scope_format: Annotated[ScopeFormat | None, Field(strict=False)] = Field(
         None, description="Override how scopes are written for Paragon: qualified or bare."
@@ -254,6 +261,12 @@ class ProvisionerConfig(_Model):
     """A whole ``config/<stack>.yaml``."""
 
     paragon: ParagonConfig
+    scheduled_deployer: Annotated[str | None, AfterValidator(check_scheduled_deployer)] = Field(
+        None,
+        description="Object ID of the service principal (or managed identity) that runs the scheduled pulumi up; "
+        "it stays an owner of every app registration whoever deploys, and the deploying identity is then no "
+        "longer added as an owner.",
+    )
     integrations: dict[str, IntegrationConfig] = Field(
         min_length=1, description="Integrations by Paragon integration key (e.g. powerbi)."
     )
@@ -278,6 +291,16 @@ class ProvisionerConfig(_Model):
     def sharers(self, key: str) -> list[str]:
         """Keys of the other integrations that share ``key``'s app registration, in config order."""
         return [k for k, i in self.integrations.items() if i.app == key and k != key]
+
+    def declared_owners(self, key: str) -> tuple[str, ...]:
+        """Owner object IDs declared for the app registration of ``key`` (and its service principal).
+
+        ``scheduled_deployer`` first, then the ``owners`` of the app's integration (its ``app:`` target for
+        a sharer); lower-case, each once. The deploying identity is not included: without
+        ``scheduled_deployer`` the program adds it (`provisioner.program.app_registration.owner_ids`).
+        """
+        first = (self.scheduled_deployer,) if self.scheduled_deployer else ()
+        return tuple(dict.fromkeys((*first, *self.app_settings(key).owners)))
 
     def app_scopes(self, key: str) -> tuple[str, ...]:
         """Scopes the app registration of ``key`` (an app owner) requests: its own, then its sharers' (union)."""

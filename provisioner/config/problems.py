@@ -122,6 +122,10 @@ def _misplaced(doc: YamlDocument, parent: KeyPath, key: str) -> Problem | None:
     if home is None:
         return None
     here = (*parent, key)
+    if not home:
+        return doc.problem(
+            here, f"`{key}` is a top-level key, not a setting of `{format_path(parent)}`", "move it to the top level"
+        )
     target = format_path(home)
     if home[: len(parent)] == parent or parent[: len(home)] == home:
         deeper = len(home) > len(parent)
@@ -411,6 +415,26 @@ def owner_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem
             else:
                 first.setdefault(owner, index)
     return problems
+
+
+def scheduled_deployer_warnings(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """A warning when ``scheduled_deployer`` is not set: owners then follow whoever runs ``pulumi up``
+    (docs/owners.md). Given only for a config without errors, at the stack file's first top-level key."""
+    if config.scheduled_deployer is not None:
+        return []
+    files = getattr(doc, "files", {})  # a stack file merged with defaults.yaml: keys from the stack file only
+    top = min((n for path, n in doc.lines.items() if len(path) == 1 and path not in files), default=None)
+    return [
+        doc.problem(
+            ("scheduled_deployer",),
+            "not set, so each app registration's owners are whoever runs `pulumi up` plus `owners`: a run by "
+            "another identity replaces the one that rotates secrets on schedule, whose runs are then refused "
+            "(Application.ReadWrite.OwnedBy)",
+            "add `scheduled_deployer: <object ID of the CI service principal>` at the top level (docs/owners.md)",
+            severity="warning",
+            line=top,
+        )
+    ]
 
 
 def redirect_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:

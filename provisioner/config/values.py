@@ -160,3 +160,20 @@ def check_redirect_uri(value: str) -> str:
 
 def check_object_id(value: str) -> str:
     return check_uuid(value, "an owner (an object ID)")
+
+
+def check_scheduled_deployer(value: str | None) -> str | None:
+    """Accept the object ID of the scheduled deployer (a GUID, any case), lower-case; None stays None.
+
+    Raises:
+        ValueError: Not a GUID, or the nil GUID. The fix names where to read the object ID: Entra shows a
+            service principal's object ID under Enterprise applications (not the app registration's).
+    """
+    if value is None:
+        return None
+    if not _UUID.fullmatch(value):
+        raise ValueError(
+            "scheduled_deployer must be the object ID (a GUID) of the service principal that runs the scheduled "
+            "pulumi up. Fix: copy it from `az ad sp show --id <its client ID> --query id -o tsv`"
+        )
+    return check_uuid(value, "scheduled_deployer")

@@ -4,7 +4,8 @@ Modules:
 
 * `stack`: `main`, the one code path for ``pulumi up`` and the offline plan.
 * `rotation`: the pure rotation schedule (slots, end dates, active slot); no Pulumi inside.
-* `app_registration`: the ``AppRegistration`` component resource (Application + two ApplicationPassword slots).
+* `app_registration`: the ``AppRegistration`` component resource (Application, its ServicePrincipal, two
+  ApplicationPassword slots).
 
 CONTRACT: config repositories' ``__main__.py`` run ``from provisioner.program import main; main()``. This
 package's import stays light (no Pulumi) so that `rotation` serves the commands that must not load Pulumi.

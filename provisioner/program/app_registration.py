@@ -6,12 +6,22 @@ Type token ``provisioner:entra:AppRegistration``. Children (names derived from t
   platform and the integration's delegated permissions. Scope IDs are resolved by name at deploy time from
   the resource API's service principal (Microsoft publishes no GUIDs for Power BI scopes); the OpenID
   scopes use Microsoft Graph's published IDs (``entra-facts.md``).
+* ``<name>-sp``: ``azuread.ServicePrincipal``, the app's service principal (enterprise application) in its
+  home tenant, as the Azure portal creates one on registration and the Graph API does not. Without it admin
+  consent in the home tenant and client-credentials token requests fail (AADSTS7000229). ``use_existing``
+  adopts one that admin consent already created.
 * ``<name>-secret-0`` and ``<name>-secret-1``: ``azuread.ApplicationPassword`` slots with explicit end dates
   and ``rotate_when_changed`` keepers from `provisioner.program.rotation`; no start date (Entra rejects past start
   dates on re-creation).
 
+Owners (application and service principal alike) are the declared ones: ``scheduled_deployer`` and
+``owners`` from the config, exactly, so a run by another identity changes none; only when no scheduled
+deployer is declared is the deploying identity added (docs/owners.md). The azuread provider treats
+``owners`` as the whole set: an owner missing from it is removed on the next update that changes it.
+
 Argument names follow pulumi-azuread v6 (``web.redirect_uris``, ``required_resource_accesses``,
-``ApplicationPassword.application_id`` = the application's resource ID).
+``ApplicationPassword.application_id`` = the application's resource ID, ``ServicePrincipal.client_id`` = the
+application (client) ID).
 """
 
 from __future__ import annotations
@@ -49,7 +59,9 @@ class AppRegistrationArgs:
         access_token_version: ``api.requested_access_token_version`` (1 or 2), or None to leave unset.
         redirect_uri: Paragon's OAuth callback, exactly as configured (never normalised).
         scopes: Delegated permission names on the resource API (OpenID names allowed too).
-        owners: Extra owner object IDs; the deploying principal is always added.
+        owners: Declared owner object IDs (``scheduled_deployer`` first, then ``owners``), lower-case.
+        add_deployer: Also make the deploying identity an owner (True only when no scheduled deployer is
+            declared: the behaviour before ``scheduled_deployer`` existed, which lets owners follow the deployer).
         rotation: Desired secret slots at the evaluation time.
     """
 
@@ -61,6 +73,7 @@ class AppRegistrationArgs:
     scopes: tuple[str, ...]
     rotation: RotationState
     owners: tuple[str, ...] = field(default_factory=tuple)
+    add_deployer: bool = True
 
 
 def resolve_scope_ids(
@@ -128,12 +141,34 @@ def owner_ids(deployer: str, extra: list[str] | tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(owner.lower() for owner in (deployer, *extra)))
 
 
+def unlisted_deployer_warning(deployer: str, declared: frozenset[str]) -> str | None:
+    """The warning for a ``pulumi up`` by an identity that is not a declared owner, else None.
+
+    Args:
+        deployer: The deploying identity's object ID (``get_client_config``).
+        declared: Every declared owner object ID of the stack, lower-case (``scheduled_deployer`` and all
+            ``owners``).
+
+    Returns:
+        One line: the owners stay as declared, so the identity needs a directory role to manage the apps.
+    """
+    if deployer.lower() in declared:
+        return None
+    return (
+        f"deploying as object ID {deployer}, which is neither scheduled_deployer nor in owners: the app "
+        "registrations' owners stay as configured and this identity is not added, so it needs a directory role "
+        "that manages any app registration (Cloud Application Administrator) for this run. If it runs the "
+        "schedule, set scheduled_deployer to it (docs/owners.md)"
+    )
+
+
 class AppRegistration(pulumi.ComponentResource):
     """An Entra app registration with two rotating client secrets, for one Paragon integration.
 
     Attributes:
         client_id: Application (client) ID.
         object_id: The application's object ID.
+        service_principal_object_id: Object ID of the app's service principal in its home tenant.
         tenant_id: Tenant the app is registered in (the deploying principal's).
         key_ids: Key ID (a GUID, not the secret) per slot.
         end_dates: RFC 3339 end date per slot.
@@ -142,6 +177,7 @@ class AppRegistration(pulumi.ComponentResource):
 
     client_id: pulumi.Output[str]
     object_id: pulumi.Output[str]
+    service_principal_object_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
     key_ids: list[pulumi.Output[str]]
     end_dates: list[pulumi.Output[str]]
@@ -162,15 +198,25 @@ class AppRegistration(pulumi.ComponentResource):
             if args.access_token_version is not None
             else None
         )
-        extra_owners = list(args.owners)
+        declared = list(args.owners)
+        owners: pulumi.Input[list[str]] = (
+            deployer.object_id.apply(lambda me: owner_ids(me, declared)) if args.add_deployer else declared
+        )
         self.application = azuread.Application(
             f"{name}-app",
             display_name=args.display_name,
             sign_in_audience=args.sign_in_audience,
-            owners=deployer.object_id.apply(lambda me: owner_ids(me, extra_owners)),
+            owners=owners,
             web=azuread.ApplicationWebArgs(redirect_uris=[args.redirect_uri]),
             required_resource_accesses=accesses,
             api=api,
+            opts=child,
+        )
+        self.service_principal = azuread.ServicePrincipal(
+            f"{name}-sp",
+            client_id=self.application.client_id,
+            owners=owners,
+            use_existing=True,
             opts=child,
         )
         self.passwords = [
@@ -186,8 +232,16 @@ class AppRegistration(pulumi.ComponentResource):
         ]
         self.client_id = self.application.client_id
         self.object_id = self.application.object_id
+        self.service_principal_object_id = self.service_principal.object_id
         self.tenant_id = deployer.tenant_id
         self.key_ids = [p.key_id for p in self.passwords]
         self.end_dates = [p.end_date for p in self.passwords]
         self.active_secret = pulumi.Output.secret(self.passwords[args.rotation.active_slot].value)
-        self.register_outputs({"clientId": self.client_id, "objectId": self.object_id, "tenantId": self.tenant_id})
+        self.register_outputs(
+            {
+                "clientId": self.client_id,
+                "objectId": self.object_id,
+                "servicePrincipalObjectId": self.service_principal_object_id,
+                "tenantId": self.tenant_id,
+            }
+        )

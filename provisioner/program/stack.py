@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_azuread as azuread
 
 from provisioner.catalog import paragon_scope_string
 from provisioner.config import ProvisionerConfig, load_config_report
 from provisioner.config.stackfile import STACK_SETTING, StackFileError, program_config_path
 from provisioner.errors import ConfigError
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
-from provisioner.program.app_registration import AppRegistration, AppRegistrationArgs
+from provisioner.program.app_registration import AppRegistration, AppRegistrationArgs, unlisted_deployer_warning
 from provisioner.program.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
 
 ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"
@@ -77,7 +78,8 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
 
     Returns:
         ``{"integrations": {key: {...}}, "client_secrets": <secret {key: value}>}``. Integrations that share
-        an app (``app:``) get that app's client ID, secret and rotation outputs; ``app`` names the owner.
+        an app (``app:``) get that app's client ID, service principal, secret and rotation outputs; ``app``
+        names the owner.
     """
     integrations: dict[str, Any] = {}
     secrets: dict[str, pulumi.Output[str]] = {}
@@ -98,7 +100,8 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                     access_token_version=integration.access_token_version,
                     redirect_uri=config.paragon.redirect_uri,
                     scopes=config.app_scopes(key),
-                    owners=tuple(integration.owners),
+                    owners=config.declared_owners(key),
+                    add_deployer=config.scheduled_deployer is None,
                     rotation=state,
                 ),
             ),
@@ -133,6 +136,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
             "client_id": app.client_id,
             "tenant_id": app.tenant_id,
             "application_object_id": app.object_id,
+            "service_principal_object_id": app.service_principal_object_id,
             "redirect_uri": config.paragon.redirect_uri,
             "scopes": list(scopes),
             "paragon_scopes": paragon_scopes,
@@ -145,6 +149,19 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
         }
         secrets[key] = app.active_secret
     return {"integrations": integrations, "client_secrets": pulumi.Output.secret(secrets)}
+
+
+def _warn_when_deployer_is_not_an_owner(config: ProvisionerConfig) -> None:
+    """Log one warning during ``pulumi up`` when the deploying identity is not a declared owner (a person's
+    or break-glass run): the owners stay as declared, so the run relies on the identity's directory role."""
+    declared = frozenset(owner for key in config.integrations for owner in config.declared_owners(key))
+
+    def warn(deployer: str) -> None:
+        message = unlisted_deployer_warning(deployer, declared)
+        if message:
+            pulumi.log.warn(message)
+
+    azuread.get_client_config_output().object_id.apply(warn)
 
 
 def main() -> None:
@@ -175,5 +192,7 @@ def main() -> None:
     for warning in loaded.warnings:
         pulumi.log.warn(str(warning))
     config = loaded.config
+    if config.scheduled_deployer is not None and not pulumi.runtime.is_dry_run():
+        _warn_when_deployer_is_not_an_owner(config)
     for name, value in build(stack, config, now).items():
         pulumi.export(name, value)
