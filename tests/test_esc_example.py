@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from provisioner.cli.doctor import CheckResult, DoctorDeps, DoctorOptions, Status, ToolResult
@@ -121,3 +123,47 @@ def test_doctor_recognises_the_example_as_both_logins(tmp_path: Path) -> None:
     assert "Paragon login PARAGON_EMAIL, PARAGON_PASSWORD" in esc.detail
     assert {r.check: r.status for r in rows}["azure-credentials"] is Status.SKIPPED
     assert {r.check: r.status for r in rows}["paragon-login-source"] is Status.SKIPPED
+
+
+WORKFLOWS = [
+    ROOT / ".github" / "workflows" / "deploy.yml",
+    ROOT / ".github" / "workflows" / "scheduled.yml",
+    REPO / ".github" / "workflows" / "deploy.yml",
+    REPO / ".github" / "workflows" / "scheduled.yml",
+]
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_github_doctor_step_runs_inside_the_esc_environment_when_one_is_named(workflow: Path, tmp_path: Path) -> None:
+    """The optional switch: with the variable PULUMI_ESC_ENVIRONMENT, doctor runs under ``pulumi env run``."""
+    jobs = _load(workflow)["jobs"]
+    steps = [s for job in jobs.values() for s in job.get("steps", []) if "provisioner doctor" in s.get("run", "")]
+    assert len(steps) == 1
+    assert all(
+        j["env"].get("PULUMI_ESC_ENVIRONMENT") == "${{ vars.PULUMI_ESC_ENVIRONMENT }}"
+        for j in jobs.values()
+        if any(s in steps for s in j.get("steps", []))
+    )
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / "bin").mkdir()
+    for path, says in ((tmp_path / ".venv" / "bin" / "python", "python"), (tmp_path / "bin" / "pulumi", "pulumi")):
+        path.write_text(f'#!/bin/sh\necho "{says} $*"\n', encoding="utf-8")
+        path.chmod(0o755)
+    base = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "PROVISIONER_CONFIG": "prod.yaml", "STACK": "prod"}
+    for esc, expected in (
+        ("", "python -m provisioner doctor --config prod.yaml --stack prod"),
+        (
+            "paragon/prod",
+            "pulumi env run paragon/prod -- .venv/bin/python -m provisioner doctor --config prod.yaml --stack prod",
+        ),
+    ):
+        done = subprocess.run(
+            ["bash", "-e", "-c", steps[0]["run"]],
+            cwd=tmp_path,
+            env={**base, "PULUMI_ESC_ENVIRONMENT": esc},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected
