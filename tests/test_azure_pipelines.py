@@ -208,3 +208,50 @@ def test_undefined_secret_variables_are_unset_not_passed_as_macro_text(path: Pat
         done = subprocess.run(["bash", "-c", probe], env=env, capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "token=unset passphrase=real value"
+
+
+def test_plan_diff_step_builds_one_marked_comment(tmp_path: Path) -> None:
+    """The pull request pipeline's plan-diff script, on a base and a head checkout with this repository's CLI."""
+    for side in ("base", "head"):
+        folder = tmp_path / side
+        (folder / "config").mkdir(parents=True)
+        for name in ("Pulumi.yaml", "__main__.py", "config/dev.yaml"):
+            (folder / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / ".venv").symlink_to(BIN.parent)
+    head_dev = tmp_path / "head" / "config" / "dev.yaml"
+    head_dev.write_text(head_dev.read_text(encoding="utf-8").replace("generation: 0", "generation: 1"), "utf-8")
+    (tmp_path / "head" / "config" / "qa.yaml").write_text(head_dev.read_text(encoding="utf-8"), "utf-8")
+    git = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
+    git |= {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t"}
+    git |= {"GIT_COMMITTER_EMAIL": "t@example.com"}
+    for side in ("base", "head"):
+        for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", side]):
+            subprocess.run(["git", *argv], cwd=tmp_path / side, env=git, check=True, capture_output=True, timeout=30)
+
+    pipeline = _load(PIPELINE_DIRS[0] / "pr.yml")
+    script = next(s for s in _scripts(pipeline) if "provisioner diff" in s)
+    env = {**git, "CONFIG_DIR": pipeline["variables"]["CONFIG_DIR"]}
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=LINT_TIMEOUT_SECONDS
+    )
+    comment = (tmp_path / "comment.md").read_text(encoding="utf-8")
+    assert done.returncode == 0, done.stderr + comment
+    assert comment.startswith("<!-- provisioner-plan-diff -->\n## Provisioner plan: base ")
+    assert comment.count("<!-- provisioner-plan-diff -->") == 1, "one marker: the comment is found and updated"
+    headings = [line for line in comment.splitlines() if line.startswith("### ")]
+    for stack in ("dev", "qa"):
+        assert sum(bool(re.search(rf"\bstack\W+{stack}\b", h, re.IGNORECASE)) for h in headings) == 1, headings
+    assert "compared with no plan" in comment and "diff failed" not in comment
+    assert done.stdout.splitlines()[-1] == f"##vso[task.uploadsummary]{tmp_path}/comment.md"
+
+
+def test_the_docs_name_what_the_pipelines_hold() -> None:
+    docs = (ROOT / "docs" / "azure-pipelines.md").read_text(encoding="utf-8")
+    versions = {_load(p)["variables"]["PULUMI_VERSION"] for p in PIPELINES}
+    assert len(versions) == 1, "one Pulumi CLI version in all six pipelines"
+    for word in ("pr.yml", "deploy.yml", "scheduled.yml", "PULUMI_VERSION", "lockBehavior: sequential"):
+        assert word in docs, word
+    for path in PIPELINES:
+        for parameter in _load(path)["parameters"]:
+            assert f"`{parameter['name']}`" in docs, f"{path.name}: parameter {parameter['name']} undocumented"
+    assert "api://AzureADTokenExchange" in docs and "sc://<organization>/<project>/<service-connection-name>" in docs
