@@ -1,8 +1,8 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
 Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
-[--format text|github] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired,
-1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
+[--format text|github|azure-pipelines] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue,
+4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
 [--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).
@@ -179,6 +179,7 @@ class ValidateFormat(StrEnum):
 
     TEXT = "text"
     GITHUB = "github"
+    AZURE_PIPELINES = "azure-pipelines"
 
 
 def _config_files(paths: list[Path]) -> list[Path]:
@@ -196,17 +197,21 @@ def validate(
         ),
     ] = None,
     output_format: Annotated[
-        ValidateFormat, typer.Option("--format", help="text, or github: workflow annotations on stdout.")
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            help="text; github: workflow annotations on stdout; azure-pipelines: ##vso[task.logissue] commands.",
+        ),
     ] = ValidateFormat.TEXT,
 ) -> None:
     """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise.
 
-    Problems and warnings go to stderr (text) or stdout (github), one line each, in line order; warnings
-    alone keep exit 0.
+    Problems and warnings go to stderr (text) or stdout (github, azure-pipelines), one line each, in line
+    order; warnings alone keep exit 0.
     """
     from rich.console import Console
 
-    from provisioner.cli.annotations import github_annotation
+    from provisioner.cli.annotations import ci_annotation
     from provisioner.config import load_config_report
     from provisioner.config.stackfile import StackFileError, files_to_validate
 
@@ -228,14 +233,14 @@ def validate(
                 if problem in reported:
                     continue
                 reported.add(problem)
-                if output_format is ValidateFormat.GITHUB:
-                    typer.echo(github_annotation(problem, Path.cwd()))
+                if output_format is not ValidateFormat.TEXT:
+                    typer.echo(ci_annotation(output_format.value, problem, Path.cwd()))
                 else:
                     stderr.print(problem, markup=False)
         else:
             for warning in loaded.warnings:
-                if output_format is ValidateFormat.GITHUB:
-                    typer.echo(github_annotation(str(warning), Path.cwd(), level="warning"))
+                if output_format is not ValidateFormat.TEXT:
+                    typer.echo(ci_annotation(output_format.value, str(warning), Path.cwd(), level="warning"))
                 else:
                     stderr.print(str(warning), markup=False)
             typer.echo(f"{path}: valid")

@@ -2,11 +2,12 @@
 
 Each check is a small function returning `CheckResult` rows (``ok``, ``warning``, ``failed`` or ``skipped``
 with a reason), grouped by the outside system it asks: `config_check` (the YAML), `pulumi_cli` (CLI version,
-login, secrets provider), `azure` (the azuread provider's sign-in and tenant), `paragon` (login, TLS,
+login, secrets provider), `esc` (the Pulumi ESC environments a stack imports and which logins they
+export), `azure` (the azuread provider's sign-in and tenant), `paragon` (login, TLS,
 project, integrations, redirect host) and `rotation` (the deployed secrets). `runner.run_doctor` runs them in
 order, sharing what earlier checks found through a `base.Facts` record, and scrubs every row of known secret
 values; `render.render_doctor` draws the table. Nothing here creates, changes or deletes anything: the
-Pulumi CLI is asked only ``version``, ``whoami``, ``config get`` and ``stack output``; the Azure CLI only
+Pulumi CLI is asked only ``version``, ``whoami``, ``config get``, ``stack output`` and ``env get``; the Azure CLI only
 ``account show``; Paragon only ``GET`` requests and ``POST /auth/login/email``.
 """
 

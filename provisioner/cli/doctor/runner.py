@@ -14,6 +14,7 @@ from provisioner.cli.doctor.base import (
     Status,
 )
 from provisioner.cli.doctor.config_check import check_config
+from provisioner.cli.doctor.esc import with_esc_environments
 from provisioner.cli.doctor.paragon import (
     check_paragon_login_source,
     check_paragon_project,
@@ -57,6 +58,7 @@ def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
     rows += check_paragon_project(deps, options, facts)
     rows += check_redirect_uri(facts)
     rows += [outputs_problem] if outputs_problem is not None else check_rotation(deps, facts)
+    rows = with_esc_environments(deps, options, facts, rows)
     secrets = [*_secret_values(deps.env), *facts.secrets]
     return [CheckResult(r.check, r.status, scrub(r.detail, secrets), scrub(r.fix, secrets)) for r in rows]
 
