@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -126,12 +127,17 @@ class FakeGraph:
         self.add_service_principal(
             GRAPH_APP_ID,
             "Microsoft Graph",
-            scopes=[(name, sid, "User" if name != "Directory.Read.All" else "Admin") for name, sid in GRAPH_SCOPES.items()],
+            scopes=[
+                (name, sid, "User" if name != "Directory.Read.All" else "Admin") for name, sid in GRAPH_SCOPES.items()
+            ],
         )
         self.add_service_principal(
             POWERBI_APP_ID,
             "Power BI Service",
-            scopes=[(name, str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "User") for name in ("Dataset.Read.All", "Report.Read.All")],
+            scopes=[
+                (name, str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "User")
+                for name in ("Dataset.Read.All", "Report.Read.All")
+            ],
         )
 
     # --- state ------------------------------------------------------------------------------------------
@@ -181,17 +187,30 @@ class FakeGraph:
     def add_owner(self, app: FakeApp, *, user: str | None = None, sp_app_id: str | None = None) -> dict[str, Any]:
         """Add a user owner (``user`` is its UPN) or a service principal owner (its app ID); returns the object."""
         if user is not None:
-            owner = {"@odata.type": "#microsoft.graph.user", "id": str(uuid.uuid4()), "displayName": user,
-                     "userPrincipalName": user}
+            owner = {
+                "@odata.type": "#microsoft.graph.user",
+                "id": str(uuid.uuid4()),
+                "displayName": user,
+                "userPrincipalName": user,
+            }
         else:
-            owner = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": str(uuid.uuid4()),
-                     "displayName": "CI deployer", "appId": sp_app_id or str(uuid.uuid4())}
+            owner = {
+                "@odata.type": "#microsoft.graph.servicePrincipal",
+                "id": str(uuid.uuid4()),
+                "displayName": "CI deployer",
+                "appId": sp_app_id or str(uuid.uuid4()),
+            }
         with self._lock:
             app.owners.append(owner)
         return owner
 
     def add_service_principal(
-        self, app_id: str, display_name: str, *, scopes: list[tuple[str, str, str]] = (), roles: list[str] = ()  # type: ignore[assignment]
+        self,
+        app_id: str,
+        display_name: str,
+        *,
+        scopes: Sequence[tuple[str, str, str]] = (),
+        roles: Sequence[str] = (),
     ) -> dict[str, Any]:
         """A service principal; ``scopes`` are (value, id, type ``User``/``Admin``), ``roles`` app role values."""
         body = {
@@ -199,13 +218,23 @@ class FakeGraph:
             "appId": app_id,
             "displayName": display_name,
             "oauth2PermissionScopes": [
-                {"id": sid, "value": value, "type": kind, "isEnabled": True,
-                 "adminConsentDisplayName": f"{value} (admin consent display name)"}
+                {
+                    "id": sid,
+                    "value": value,
+                    "type": kind,
+                    "isEnabled": True,
+                    "adminConsentDisplayName": f"{value} (admin consent display name)",
+                }
                 for value, sid, kind in scopes
             ],
             "appRoles": [
-                {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, r)), "value": r, "isEnabled": True,
-                 "allowedMemberTypes": ["Application"], "displayName": r}
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, r)),
+                    "value": r,
+                    "isEnabled": True,
+                    "allowedMemberTypes": ["Application"],
+                    "displayName": r,
+                }
                 for r in roles
             ],
         }
@@ -221,8 +250,12 @@ class FakeGraph:
 
     def assign_policy(self, app: FakeApp, *restrictions: dict[str, Any], name: str = "Exempt Paragon apps") -> None:
         """Assign a custom app-management policy with these password restrictions to ``app``."""
-        policy = {"id": str(uuid.uuid4()), "displayName": name, "isEnabled": True,
-                  "restrictions": {"passwordCredentials": list(restrictions), "keyCredentials": []}}
+        policy = {
+            "id": str(uuid.uuid4()),
+            "displayName": name,
+            "isEnabled": True,
+            "restrictions": {"passwordCredentials": list(restrictions), "keyCredentials": []},
+        }
         with self._lock:
             self.assigned.setdefault(app.object_id, []).append(policy)
 
@@ -239,9 +272,11 @@ class FakeGraph:
     ) -> None:
         """The next ``times`` GETs of a path under ``/v1.0`` starting with ``prefix`` answer ``status`` (after
         ``delay`` seconds). Status 0 means only the delay, then the normal answer (a slow server)."""
-        code = code or {403: "Authorization_RequestDenied", 404: "Request_ResourceNotFound", 429: "TooManyRequests"}.get(
-            status, "serviceNotAvailable" if status >= 500 else "BadRequest"
-        )
+        code = code or {
+            403: "Authorization_RequestDenied",
+            404: "Request_ResourceNotFound",
+            429: "TooManyRequests",
+        }.get(status, "serviceNotAvailable" if status >= 500 else "BadRequest")
         message = message or {403: "Insufficient privileges to complete the operation."}.get(status, "fault")
         with self._lock:
             self.faults.append(Fault(prefix, status, times, code, message, retry_after, delay))
@@ -337,10 +372,17 @@ class FakeGraph:
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> dict[str, Any]:
-        return {"error": {"code": code, "message": message, "innerError": {"request-id": str(uuid.uuid4()),
-                                                                          "date": "2026-12-07T00:00:00"}}}
+        return {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {"request-id": str(uuid.uuid4()), "date": "2026-12-07T00:00:00"},
+            }
+        }
 
-    def _route(self, method: str, path: str, query: dict[str, list[str]], bearer: str | None) -> tuple[int, Any, dict[str, str]]:
+    def _route(
+        self, method: str, path: str, query: dict[str, list[str]], bearer: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
         if path == "/_github/token":
             with self._lock:
                 assertion = self.github_tokens.get(bearer or "")
@@ -353,7 +395,7 @@ class FakeGraph:
             return 401, self._error(401, "InvalidAuthenticationToken", "Access token is empty."), {}
         if not path.startswith("/v1.0/"):
             return 404, self._error(404, "UnknownError", "no such version"), {}
-        sub = path[len("/v1.0"):]
+        sub = path[len("/v1.0") :]
         with self._lock:
             fault = next((f for f in self.faults if f.times > 0 and sub.startswith(f.prefix)), None)
             if fault is not None:
@@ -368,13 +410,17 @@ class FakeGraph:
             return self._read(sub, query)
 
     def _read(self, sub: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
-        not_found = (404, self._error(404, "Request_ResourceNotFound", f"Resource '{sub}' does not exist."), {})
+        not_found: tuple[int, Any, dict[str, str]] = (
+            404,
+            self._error(404, "Request_ResourceNotFound", f"Resource '{sub}' does not exist."),
+            {},
+        )
         if sub.startswith("/applications(appId='") and sub.endswith("')"):
-            app_id = sub[len("/applications(appId='"):-2].replace("''", "'")
+            app_id = sub[len("/applications(appId='") : -2].replace("''", "'")
             app = next((a for a in self.apps.values() if a.app_id.lower() == app_id.lower()), None)
             return (200, app.json, {}) if app else not_found
         if sub.startswith("/servicePrincipals(appId='") and sub.endswith("')"):
-            sp = self.service_principals.get(sub[len("/servicePrincipals(appId='"):-2].lower())
+            sp = self.service_principals.get(sub[len("/servicePrincipals(appId='") : -2].lower())
             return (200, sp, {}) if sp else not_found
         if sub == "/policies/defaultAppManagementPolicy":
             return 200, self.default_policy, {}
@@ -399,11 +445,19 @@ class FakeGraph:
 
 def password_addition_blocked(after: str = "2019-01-01T00:00:00Z") -> dict[str, Any]:
     """A ``passwordAddition`` restriction (no new secrets for apps created after ``after``)."""
-    return {"restrictionType": "passwordAddition", "state": "enabled", "maxLifetime": None,
-            "restrictForAppsCreatedAfterDateTime": after}
+    return {
+        "restrictionType": "passwordAddition",
+        "state": "enabled",
+        "maxLifetime": None,
+        "restrictForAppsCreatedAfterDateTime": after,
+    }
 
 
 def password_lifetime(max_lifetime: str, after: str = "2019-01-01T00:00:00Z") -> dict[str, Any]:
     """A ``passwordLifetime`` restriction (secrets at most ``max_lifetime``, an ISO 8601 duration)."""
-    return {"restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": max_lifetime,
-            "restrictForAppsCreatedAfterDateTime": after}
+    return {
+        "restrictionType": "passwordLifetime",
+        "state": "enabled",
+        "maxLifetime": max_lifetime,
+        "restrictForAppsCreatedAfterDateTime": after,
+    }

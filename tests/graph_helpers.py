@@ -56,8 +56,9 @@ def install_az(folder: Path, *, token: str = "", stderr: str = "", tenant: str =
     script.write_text(FAKE_AZ.format(python=sys.executable), encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     (folder / "az.json").write_text(
-        json.dumps({"token": token or jwt({**USER_CLAIMS, "exp": int(time.time()) + 3600}), "stderr": stderr,
-                    "tenant": tenant}),
+        json.dumps(
+            {"token": token or jwt({**USER_CLAIMS, "exp": int(time.time()) + 3600}), "stderr": stderr, "tenant": tenant}
+        ),
         encoding="utf-8",
     )
     return folder

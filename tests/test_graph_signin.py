@@ -24,18 +24,36 @@ BASE = {"ARM_TENANT_ID": TENANT, "ARM_CLIENT_ID": CLIENT}
         ({}, "azure_cli", "az login"),
         ({"ARM_TENANT_ID": TENANT}, "azure_cli", "az login"),
         ({**BASE, "ARM_CLIENT_SECRET": CANARY}, "client_secret", "ARM_CLIENT_SECRET"),
-        ({**BASE, "ARM_CLIENT_SECRET": CANARY, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "x"}, "client_secret",
-         "ARM_CLIENT_SECRET"),
+        (
+            {**BASE, "ARM_CLIENT_SECRET": CANARY, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "x"},
+            "client_secret",
+            "ARM_CLIENT_SECRET",
+        ),
         ({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": CANARY}, "oidc", "ARM_OIDC_TOKEN"),
         ({**BASE, "ARM_USE_OIDC": "1", "ARM_OIDC_TOKEN_FILE_PATH": "/t"}, "oidc", "ARM_OIDC_TOKEN_FILE_PATH"),
-        ({**BASE, "ARM_USE_OIDC": "True", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x",
-          "ACTIONS_ID_TOKEN_REQUEST_TOKEN": CANARY}, "oidc", "ACTIONS_ID_TOKEN_REQUEST_URL"),
-        ({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_REQUEST_URL": "https://x", "ARM_OIDC_REQUEST_TOKEN": CANARY},
-         "oidc", "ARM_OIDC_REQUEST_URL"),
+        (
+            {
+                **BASE,
+                "ARM_USE_OIDC": "True",
+                "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": CANARY,
+            },
+            "oidc",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+        ),
+        (
+            {**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_REQUEST_URL": "https://x", "ARM_OIDC_REQUEST_TOKEN": CANARY},
+            "oidc",
+            "ARM_OIDC_REQUEST_URL",
+        ),
         ({"ARM_USE_MSI": "true"}, "managed_identity", "ARM_USE_MSI"),
         ({**BASE, "ARM_USE_OIDC": "false", "ARM_USE_MSI": "true"}, "managed_identity", "ARM_USE_MSI"),
         ({"ARM_CLIENT_SECRET": "  ", **BASE}, "azure_cli", "az login"),  # empty counts as unset
-        ({"AZURE_CLIENT_SECRET": CANARY, "AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": TENANT}, "azure_cli", "az login"),
+        (
+            {"AZURE_CLIENT_SECRET": CANARY, "AZURE_CLIENT_ID": CLIENT, "AZURE_TENANT_ID": TENANT},
+            "azure_cli",
+            "az login",
+        ),
     ],
 )
 def test_the_environment_chooses_the_sign_in(env: dict[str, str], kind: str, source: str) -> None:
@@ -166,7 +184,10 @@ def test_a_wrong_client_secret_is_a_sign_in_error_without_the_secret(
 
 def test_a_missing_oidc_token_file_is_one_line(entra: FakeEntra, graph: FakeGraph, tmp_path: Path) -> None:
     env = _env(entra, graph, ARM_USE_OIDC="true", ARM_OIDC_TOKEN_FILE_PATH=str(tmp_path / "absent"))
-    with GraphReader(env=env) as reader, pytest.raises(GraphSignInError, match="^ARM_OIDC_TOKEN_FILE_PATH: cannot read"):
+    with (
+        GraphReader(env=env) as reader,
+        pytest.raises(GraphSignInError, match="^ARM_OIDC_TOKEN_FILE_PATH: cannot read"),
+    ):
         reader.whoami()
 
 
@@ -184,7 +205,9 @@ def test_azure_cli_sign_in(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest
     assert [c.path for c in graph.calls()] == ["/v1.0/me"]
 
 
-def test_no_azure_cli_session_says_how_to_sign_in(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_azure_cli_session_says_how_to_sign_in(
+    graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tools = install_az(tmp_path / "bin", stderr="ERROR: Please run 'az login' to setup account.")
     monkeypatch.setenv("PATH", str(tools))
     with GraphReader(env={"PROVISIONER_GRAPH_URL": graph.url}) as reader, pytest.raises(GraphSignInError) as caught:
@@ -195,5 +218,8 @@ def test_no_azure_cli_session_says_how_to_sign_in(graph: FakeGraph, tmp_path: Pa
 
 def test_no_az_on_path(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with GraphReader(env={"PROVISIONER_GRAPH_URL": graph.url}) as reader, pytest.raises(GraphSignInError, match="az login"):
+    with (
+        GraphReader(env={"PROVISIONER_GRAPH_URL": graph.url}) as reader,
+        pytest.raises(GraphSignInError, match="az login"),
+    ):
         reader.whoami()

@@ -150,7 +150,9 @@ class ServicePrincipal(GraphModel):
         return next((s for s in self.oauth2_permission_scopes if (s.value or "").lower() == value.lower()), None)
 
 
-_DURATION = re.compile(r"P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?")
+_DURATION = re.compile(
+    r"P(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+)
 
 
 def duration_days(value: str) -> float | None:
@@ -226,7 +228,11 @@ class AppManagementPolicy(GraphModel):
     def blocks_password_addition(self) -> PasswordRestriction | None:
         """The enabled ``passwordAddition`` restriction, if the (enabled) policy has one."""
         return next(
-            (r for r in self.restrictions if self.is_enabled and r.enabled and r.restriction_type == "passwordAddition"),
+            (
+                r
+                for r in self.restrictions
+                if self.is_enabled and r.enabled and r.restriction_type == "passwordAddition"
+            ),
             None,
         )
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 from provisioner.errors import GraphError, GraphResponseError, GraphSignInError
 from provisioner.graph.base import GraphSession, TokenSource, graph_url
 from provisioner.graph.models import (
-    AppManagementPolicy,
     Application,
+    AppManagementPolicy,
     DirectoryObject,
     ServicePrincipal,
     SignedInIdentity,
@@ -206,7 +206,9 @@ class GraphReader:
             app_id=_text(claims.get("appid") or claims.get("azp")),
             roles=roles,
             scopes=scopes,
-            user_principal_name=_text(claims.get("upn") or claims.get("preferred_username")) if kind == "user" else None,
+            user_principal_name=_text(claims.get("upn") or claims.get("preferred_username"))
+            if kind == "user"
+            else None,
             display_name=_text(claims.get("name")),
         )
         if read_me and kind == "user":

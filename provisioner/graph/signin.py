@@ -219,19 +219,17 @@ def build_credential(sign_in: SignIn, env: Mapping[str, str] | None = None, time
     if sign_in.kind == "azure_cli":
         return AzureCliCredential(tenant_id=sign_in.tenant_id or "", process_timeout=max(1, int(timeout)))
     if sign_in.kind == "managed_identity":
-        return ManagedIdentityCredential(client_id=sign_in.client_id, **http)
+        return ManagedIdentityCredential(
+            client_id=sign_in.client_id, connection_timeout=min(5.0, timeout), read_timeout=timeout, retry_total=0
+        )
     assert sign_in.tenant_id and sign_in.client_id  # choose_sign_in required both
     if sign_in.kind == "client_secret":
         secret = _get(env, "ARM_CLIENT_SECRET")
         if secret is None:
             raise GraphSignInError("ARM_CLIENT_SECRET is no longer set. " + HOW_TO_SIGN_IN)
-        return ClientSecretCredential(
-            sign_in.tenant_id, sign_in.client_id, secret, **authority, **discovery, **http
-        )
+        return ClientSecretCredential(sign_in.tenant_id, sign_in.client_id, secret, **authority, **discovery, **http)
     assertion = _assertion_source(sign_in.source, env, timeout)
-    return ClientAssertionCredential(
-        sign_in.tenant_id, sign_in.client_id, assertion, **authority, **discovery, **http
-    )
+    return ClientAssertionCredential(sign_in.tenant_id, sign_in.client_id, assertion, **authority, **discovery, **http)
 
 
 def _assertion_source(source: str, env: Mapping[str, str], timeout: float) -> Callable[[], str]:
@@ -276,7 +274,9 @@ def _request_federated_token(variable: str, url: str, bearer: str, timeout: floa
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
         )
     except httpx.HTTPError as err:
-        raise GraphSignInError(f"{variable}: the federated token request failed ({type(err).__name__}). {fix}") from None
+        raise GraphSignInError(
+            f"{variable}: the federated token request failed ({type(err).__name__}). {fix}"
+        ) from None
     try:
         value = response.json().get("value") if response.status_code == 200 else None
     except ValueError:
