@@ -223,3 +223,25 @@ def test_no_az_on_path(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.Mon
         pytest.raises(GraphSignInError, match="az login"),
     ):
         reader.whoami()
+
+
+@pytest.mark.parametrize(
+    ("env", "credential"),
+    [
+        ({"ARM_USE_MSI": "true", "ARM_CLIENT_ID": CLIENT}, "ManagedIdentityCredential"),
+        ({}, "AzureCliCredential"),
+        ({**BASE, "ARM_CLIENT_SECRET": CANARY}, "ClientSecretCredential"),
+        (
+            {**BASE, "ARM_CLIENT_SECRET": CANARY, "AZURE_AUTHORITY_HOST": "https://login.sovereign.example"},
+            "ClientSecretCredential",
+            True,
+        ),
+        ({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": CANARY}, "ClientAssertionCredential"),
+    ],
+)
+def test_each_sign_in_builds_its_azure_identity_credential(env: dict[str, str], credential: str) -> None:
+    from provisioner.graph.signin import build_credential
+
+    built = build_credential(choose_sign_in(env), env)
+    assert type(built).__name__ == credential and CANARY not in repr(built)
+    # (Instance discovery off for an unknown host is what lets the sign-ins above reach the fake Entra at all.)
