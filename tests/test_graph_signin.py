@@ -234,7 +234,6 @@ def test_no_az_on_path(graph: FakeGraph, tmp_path: Path, monkeypatch: pytest.Mon
         (
             {**BASE, "ARM_CLIENT_SECRET": CANARY, "AZURE_AUTHORITY_HOST": "https://login.sovereign.example"},
             "ClientSecretCredential",
-            True,
         ),
         ({**BASE, "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": CANARY}, "ClientAssertionCredential"),
     ],
