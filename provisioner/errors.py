@@ -9,19 +9,19 @@
     ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
     ├── StackFileError (stackfile.py)   which YAML configures which stack cannot be decided (usage: exit 2)
     ├── DiffInputError (diff.py)        a file given to `diff` is not a readable plan document
-    └── ParagonError                    anything on the way to Paragon's API
-        ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
-        ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
-        │   ├── ParagonTimeout          connect/read timeout (after retries), or the call's time budget spent
-        │   └── ParagonTLSError         the server's certificate is not trusted; never retried
-        ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
-        ├── IntegrationNotInProject     the integration has not been added to the Paragon project
-        └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
-            ├── ParagonAuthError        401/403: login refused, or token not accepted after one re-login
-            ├── ParagonNotFound         404 (project or object not found)
-            ├── ParagonInvalidRequest   other 4xx: the request was wrong; never retried
-            ├── ParagonRateLimited      429 after the retry budget ran out
-            └── ParagonServerError      5xx, 408 or 409 after the retry budget ran out
+    ├── ParagonError                    anything on the way to Paragon's API
+    │   ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
+    │   ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
+    │   │   ├── ParagonTimeout          connect/read timeout (after retries), or the call's time budget spent
+    │   │   └── ParagonTLSError         the server's certificate is not trusted; never retried
+    │   ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
+    │   ├── IntegrationNotInProject     the integration has not been added to the Paragon project
+    │   └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
+    │       ├── ParagonAuthError        401/403: login refused, or token not accepted after one re-login
+    │       ├── ParagonNotFound         404 (project or object not found)
+    │       ├── ParagonInvalidRequest   other 4xx: the request was wrong; never retried
+    │       ├── ParagonRateLimited      429 after the retry budget ran out
+    │       └── ParagonServerError      5xx, 408 or 409 after the retry budget ran out
     └── GraphError                      anything on the way to Microsoft Graph (read-only, provisioner/graph/)
         ├── GraphSignInError            no usable Azure sign-in, or its token request failed
         ├── GraphTransportError         Graph unreachable, connection dropped (after retries)

@@ -4,20 +4,14 @@ The same sign-ins as the azuread provider (``ARM_*`` variables; hashicorp/go-azu
 in order, a client certificate, a client secret, OIDC (a token, a token file, or GitHub's / a generic token
 request URL), managed identity, then the Azure CLI), built with ``azure-identity`` (no hand-written OAuth):
 
-=================  ==========================================================  ===============================
-kind               chosen when                                                 credential (azure-identity)
-=================  ==========================================================  ===============================
-``client_secret``  ``ARM_CLIENT_SECRET`` is set (needs ``ARM_CLIENT_ID``,       ``ClientSecretCredential``
-                   ``ARM_TENANT_ID``)
-``oidc``           ``ARM_USE_OIDC=true`` (needs ``ARM_CLIENT_ID``,              ``ClientAssertionCredential``
-                   ``ARM_TENANT_ID`` and ``ARM_OIDC_TOKEN``,
-                   ``ARM_OIDC_TOKEN_FILE_PATH``, or ``ARM_OIDC_REQUEST_URL`` /
-                   ``ACTIONS_ID_TOKEN_REQUEST_URL`` + ``ARM_OIDC_REQUEST_TOKEN``
-                   / ``ACTIONS_ID_TOKEN_REQUEST_TOKEN``)
-``managed_identity``  ``ARM_USE_MSI=true`` (``ARM_CLIENT_ID`` picks a          ``ManagedIdentityCredential``
-                   user-assigned identity)
-``azure_cli``      otherwise, unless ``ARM_USE_CLI=false``                      ``AzureCliCredential``
-=================  ==========================================================  ===============================
+* ``client_secret`` (``ClientSecretCredential``): ``ARM_CLIENT_SECRET`` is set; needs ``ARM_CLIENT_ID`` and
+  ``ARM_TENANT_ID``.
+* ``oidc`` (``ClientAssertionCredential``): ``ARM_USE_OIDC=true``; needs ``ARM_CLIENT_ID``, ``ARM_TENANT_ID`` and
+  ``ARM_OIDC_TOKEN``, ``ARM_OIDC_TOKEN_FILE_PATH``, or ``ARM_OIDC_REQUEST_URL`` + ``ARM_OIDC_REQUEST_TOKEN``
+  (GitHub's ``ACTIONS_ID_TOKEN_REQUEST_URL`` + ``ACTIONS_ID_TOKEN_REQUEST_TOKEN`` likewise).
+* ``managed_identity`` (``ManagedIdentityCredential``): ``ARM_USE_MSI=true``; ``ARM_CLIENT_ID`` picks a
+  user-assigned identity.
+* ``azure_cli`` (``AzureCliCredential``, ``az account get-access-token``): otherwise, unless ``ARM_USE_CLI=false``.
 
 The azuread provider reads no ``AZURE_CLIENT_ID`` / ``AZURE_TENANT_ID`` / ``AZURE_CLIENT_SECRET``, so neither does
 this module. ``AZURE_AUTHORITY_HOST`` (the Azure SDKs' variable, for national clouds) names the Entra host,
