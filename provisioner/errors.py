@@ -9,19 +9,32 @@
     ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
     ├── StackFileError (stackfile.py)   which YAML configures which stack cannot be decided (usage: exit 2)
     ├── DiffInputError (diff.py)        a file given to `diff` is not a readable plan document
-    └── ParagonError                    anything on the way to Paragon's API
-        ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
-        ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
-        │   ├── ParagonTimeout          connect/read timeout (after retries), or the call's time budget spent
-        │   └── ParagonTLSError         the server's certificate is not trusted; never retried
-        ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
-        ├── IntegrationNotInProject     the integration has not been added to the Paragon project
-        └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
-            ├── ParagonAuthError        401/403: login refused, or token not accepted after one re-login
-            ├── ParagonNotFound         404 (project or object not found)
-            ├── ParagonInvalidRequest   other 4xx: the request was wrong; never retried
-            ├── ParagonRateLimited      429 after the retry budget ran out
-            └── ParagonServerError      5xx, 408 or 409 after the retry budget ran out
+    ├── ParagonError                    anything on the way to Paragon's API
+    │   ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
+    │   ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
+    │   │   ├── ParagonTimeout          connect/read timeout (after retries), or the call's time budget spent
+    │   │   └── ParagonTLSError         the server's certificate is not trusted; never retried
+    │   ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
+    │   ├── IntegrationNotInProject     the integration has not been added to the Paragon project
+    │   └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
+    │       ├── ParagonAuthError        401/403: login refused, or token not accepted after one re-login
+    │       ├── ParagonNotFound         404 (project or object not found)
+    │       ├── ParagonInvalidRequest   other 4xx: the request was wrong; never retried
+    │       ├── ParagonRateLimited      429 after the retry budget ran out
+    │       └── ParagonServerError      5xx, 408 or 409 after the retry budget ran out
+    └── GraphError                      anything on the way to Microsoft Graph (read-only, provisioner/graph/)
+        ├── GraphSignInError            no usable Azure sign-in, or its token request failed
+        ├── GraphTransportError         Graph unreachable, connection dropped (after retries)
+        │   ├── GraphTimeout            timeouts after retries, or the call's time budget spent
+        │   └── GraphTLSError           Graph's certificate is not trusted; never retried
+        ├── GraphResponseError          a 2xx whose body is not the JSON shape Graph documents
+        └── GraphAPIError               an HTTP error status; carries method, path, status, Graph's error code
+            ├── GraphUnauthorized       401 even with a fresh token
+            ├── GraphForbidden          403: carries the Graph permission(s) the read needs
+            ├── GraphNotFound           404 (no such application, service principal, ...)
+            ├── GraphInvalidRequest     other 4xx; never retried
+            ├── GraphRateLimited        429 after the retry budget ran out
+            └── GraphServerError        5xx or 408 after the retry budget ran out
 
 Messages never contain a secret, a token, a password or a request body: API errors carry only the method,
 the URL path, the status and Paragon's own (scrubbed, truncated) message. `error_for_status` is the one
@@ -225,3 +238,100 @@ def error_for_status(status: int) -> type[ParagonAPIError]:
     if status >= 500 or status in (408, 409):
         return ParagonServerError
     return ParagonInvalidRequest
+
+
+class GraphError(ProvisionerError):
+    """Base class for failures reading Microsoft Graph."""
+
+
+class GraphSignInError(GraphError):
+    """No usable Azure sign-in, or acquiring a Graph token with it failed (the message names the sign-in)."""
+
+
+class GraphTransportError(GraphError):
+    """The request never got an HTTP answer (DNS, refused or dropped connection), after retries."""
+
+
+class GraphTimeout(GraphTransportError):
+    """Connect, read or write timeout after retries, or the call's deadline passed."""
+
+
+class GraphTLSError(GraphTransportError):
+    """The TLS certificate of the Graph host could not be verified; never retried."""
+
+
+class GraphResponseError(GraphError):
+    """A success status whose body is not the JSON shape Graph documents for that endpoint."""
+
+
+class GraphAPIError(GraphError):
+    """Microsoft Graph answered with an error status (body ``{"error": {"code": ..., "message": ...}}``).
+
+    Attributes:
+        method: Always ``GET`` (the reader never writes).
+        path: URL path without host or query, e.g. ``/applications(appId='...')``.
+        status: HTTP status code.
+        code: Graph's ``error.code`` (e.g. ``Authorization_RequestDenied``); may be empty.
+        server_message: Graph's ``error.message``, scrubbed and truncated; may be empty.
+    """
+
+    def __init__(self, method: str, path: str, status: int, code: str, server_message: str, hint: str = "") -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.server_message = server_message
+        text = f"Microsoft Graph {method} {path} answered {status}"
+        detail = ": ".join(part for part in (code, server_message) if part)
+        if detail:
+            text += f" ({detail})"
+        if hint:
+            text += f". {hint}"
+        super().__init__(escape_controls(text))
+
+
+class GraphUnauthorized(GraphAPIError):
+    """401 even after a fresh token: the token is not accepted by this Graph endpoint (wrong cloud or tenant?)."""
+
+
+class GraphForbidden(GraphAPIError):
+    """403 (``Authorization_RequestDenied``, insufficient privileges): the identity lacks a Graph permission.
+
+    Attributes:
+        permissions: The least-privileged Graph permission(s) this read needs, e.g. ``("Policy.Read.All",)``,
+            so callers can say "skipped: needs Policy.Read.All".
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        code: str,
+        server_message: str,
+        permissions: tuple[str, ...] = (),
+    ) -> None:
+        self.permissions = permissions
+        hint = f"This read needs the Microsoft Graph permission {' and '.join(permissions)}" if permissions else ""
+        super().__init__(method, path, status, code, server_message, hint)
+
+    @property
+    def needs(self) -> str:
+        """The permissions as one phrase, e.g. ``Policy.Read.All and Application.Read.All``."""
+        return " and ".join(self.permissions)
+
+
+class GraphNotFound(GraphAPIError):
+    """404: the application, service principal or policy does not exist (``Request_ResourceNotFound``)."""
+
+
+class GraphInvalidRequest(GraphAPIError):
+    """A 4xx meaning the request itself is wrong (400, ...); never retried."""
+
+
+class GraphRateLimited(GraphAPIError):
+    """429 that persisted beyond the retry budget."""
+
+
+class GraphServerError(GraphAPIError):
+    """5xx (or 408) that persisted beyond the retry budget."""
