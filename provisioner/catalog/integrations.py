@@ -211,7 +211,9 @@ def _graph_entry(
     """An integration on Microsoft Graph: Graph's app ID and URI, bare scope names for Paragon, Graph's
     permissions reference as source, and the personal-account scopes as its data marks them."""
     personal = (
-        _published_personal(MICROSOFT_GRAPH_APP_ID, delegated_scopes) if sign_in_audiences & PERSONAL_ACCOUNTS else frozenset()
+        _published_personal(MICROSOFT_GRAPH_APP_ID, delegated_scopes)
+        if sign_in_audiences & PERSONAL_ACCOUNTS
+        else frozenset()
     )
     return CatalogEntry(
         key=key,

@@ -101,7 +101,8 @@ def narrower_suggestions(asked: str, candidates: Iterable[str], n: int = 3) -> l
         n: Most suggestions.
 
     Returns:
-        Closest first, from the asked name's family (``Files.*``, ``vso.code*``) when it has any; empty when nothing close is also no broader.
+        Closest first, from the asked name's family (``Files.*``, ``vso.code*``) when it has any;
+        empty when nothing close is also no broader.
     """
     names = sorted(candidates)
     family = _family(asked)

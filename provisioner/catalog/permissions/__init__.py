@@ -78,7 +78,9 @@ class ResourcePermissions:
     def source_line(self) -> str:
         """``<repository>@<commit 12> (generated YYYY-MM-DD)``, for messages and reports."""
         src = self.source
-        return f"{src.get('repository', '?')}@{str(src.get('commit', '?'))[:12]} (generated {src.get('generated', '?')})"
+        return (
+            f"{src.get('repository', '?')}@{str(src.get('commit', '?'))[:12]} (generated {src.get('generated', '?')})"
+        )
 
 
 def _read(name: str) -> dict[str, Any]:
