@@ -3,9 +3,10 @@
 Type token ``provisioner:entra:AppRegistration``. Children (names derived from the component's):
 
 * ``<name>-app``: ``azuread.Application``, multi-tenant by default, with Paragon's redirect URI on the **Web**
-  platform and the integration's delegated permissions. Scope IDs are resolved by name at deploy time from
-  the resource API's service principal (Microsoft publishes no GUIDs for Power BI scopes); the OpenID
-  scopes use Microsoft Graph's published IDs (``entra-facts.md``).
+  platform and the integration's delegated permissions, sorted by name (the order of ``scopes:`` changes nothing).
+  Microsoft Graph scope IDs come from the generated permission data; other resources' names are resolved at
+  deploy time from the resource API's service principal, looked up once per run per resource
+  (`provisioner.program.scope_lookup`; Microsoft publishes no GUIDs for Power BI scopes).
 * ``<name>-secret-0`` and ``<name>-secret-1``: ``azuread.ApplicationPassword`` slots with explicit end dates
   and ``rotate_when_changed`` keepers from `provisioner.program.rotation`; no start date (Entra rejects past start
   dates on re-creation).
@@ -26,6 +27,7 @@ import pulumi_azuread as azuread
 from provisioner.catalog import MICROSOFT_GRAPH_APP_ID, OPENID_SCOPE_IDS, CatalogEntry
 from provisioner.errors import ProvisionerError
 from provisioner.program.rotation import RotationState
+from provisioner.program.scope_lookup import ScopeResolver
 
 
 class MissingScopeError(ProvisionerError, pulumi.RunError):
@@ -51,6 +53,8 @@ class AppRegistrationArgs:
         scopes: Delegated permission names on the resource API (OpenID names allowed too).
         owners: Extra owner object IDs; the deploying principal is always added.
         rotation: Desired secret slots at the evaluation time.
+        resolver: The run's `ScopeResolver` (one service-principal lookup per resource API per run); a
+            private one when None.
     """
 
     entry: CatalogEntry
@@ -61,6 +65,7 @@ class AppRegistrationArgs:
     scopes: tuple[str, ...]
     rotation: RotationState
     owners: tuple[str, ...] = field(default_factory=tuple)
+    resolver: ScopeResolver | None = None
 
 
 def resolve_scope_ids(
@@ -95,9 +100,13 @@ def resolve_scope_ids(
 def required_resource_accesses(
     entry: CatalogEntry, scopes: tuple[str, ...], published: Mapping[str, str]
 ) -> list[azuread.ApplicationRequiredResourceAccessArgs]:
-    """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes."""
-    openid = list(dict.fromkeys([s for s in scopes if s in OPENID_SCOPE_IDS] + list(entry.openid_scopes)))
-    resource_names = tuple(s for s in scopes if s not in OPENID_SCOPE_IDS)
+    """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes.
+
+    ``published`` maps names to IDs (`ScopeResolver.scope_ids`). Each block is in a fixed order, so the order
+    of ``scopes`` changes nothing (resource scopes by name, then the OpenID scopes by name).
+    """
+    openid = sorted({s for s in scopes if s in OPENID_SCOPE_IDS} | set(entry.openid_scopes))
+    resource_names = tuple(sorted({s for s in scopes if s not in OPENID_SCOPE_IDS}))
     resource_ids = resolve_scope_ids(resource_names, published, entry.resource_title, entry.key)
     graph_ids = [OPENID_SCOPE_IDS[s] for s in openid]
     blocks: list[tuple[str, list[str]]] = []
@@ -152,9 +161,9 @@ class AppRegistration(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         deployer = azuread.get_client_config_output(opts=invoke)
-        resource_sp = azuread.get_service_principal_output(client_id=args.entry.resource_app_id, opts=invoke)
         entry, scopes = args.entry, args.scopes
-        accesses = resource_sp.oauth2_permission_scope_ids.apply(
+        resolver = args.resolver or ScopeResolver()
+        accesses = resolver.scope_ids(entry, scopes).apply(
             lambda published: required_resource_accesses(entry, scopes, published)
         )
         api = (
