@@ -166,10 +166,10 @@ def _url_problem(value: str, entry: CatalogEntry) -> str:
         return f"must start with https:// (e.g. {example})"
     parts = urlsplit(value)
     host = (parts.hostname or "").lower()
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "must be the environment's address alone, with no path, query or fragment"
     if parts.path == "/":
         return "has a trailing slash, which makes every qualified scope invalid"
-    if parts.path or parts.query or parts.fragment:
-        return "must be the environment's address alone, with no path, query or fragment"
     if parts.username or parts.password or parts.port:
         return "must hold no user, password or port"
     if entry.environment_host and not re.fullmatch(entry.environment_host, host):
