@@ -392,3 +392,11 @@ def test_without_an_environment_url_bare_scopes_get_a_warning(write_config: Writ
     assert "AADSTS650053" in warning.message and "organizationUrl" in warning.fix
     _, none = report(write_config(HEAD + "  microsoftDynamics:\n    paragon_scope_format: bare\n"))
     assert none == [], "an explicit bare format is the operator's choice"
+
+
+def test_a_graph_scope_outside_the_catalog_list_is_checked_for_personal_accounts(write_config: Writer) -> None:
+    audience = "    sign_in_audience: AzureADandPersonalMicrosoftAccount\n"
+    [error], _ = one_scope(write_config, "outlook", "Presence.Read", audience)
+    assert "'Presence.Read' does not work for personal Microsoft accounts" in error.message
+    errors, _ = one_scope(write_config, "outlook", "Tasks.ReadWrite", audience)
+    assert errors == [], "the data marks Tasks.ReadWrite as working for personal accounts"

@@ -27,7 +27,7 @@ from provisioner.catalog import (
     CatalogEntry,
 )
 from provisioner.config.model import APP_LEVEL_KEYS, DEFAULT_REDIRECT_URI, PERSONAL_AUDIENCES, ProvisionerConfig
-from provisioner.config.scope_problems import integration_scope_problems
+from provisioner.config.scope_problems import integration_scope_problems, works_for_personal_accounts
 from provisioner.config.yaml_source import KeyPath, YamlDocument, format_path, shown
 from provisioner.errors import Problem
 
@@ -263,9 +263,9 @@ def _sharing_and_audience_problems(
         )
     elif audience in PERSONAL_ACCOUNTS:
         for index, scope in enumerate(config.scopes(key)):
-            if scope in OPENID_SCOPE_IDS or scope not in entry.delegated_scopes:
+            if scope in OPENID_SCOPE_IDS:
                 continue
-            if scope not in entry.personal_account_scopes:
+            if works_for_personal_accounts(entry, scope) is False:
                 at_scope: KeyPath = (*here, "scopes", index) if integration.scopes else (*here,)
                 problems.append(
                     doc.problem(

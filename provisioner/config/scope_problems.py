@@ -48,6 +48,16 @@ def _data(entry: CatalogEntry) -> ResourcePermissions:
     )
 
 
+def works_for_personal_accounts(entry: CatalogEntry, scope: str) -> bool | None:
+    """Whether ``scope`` works for personal Microsoft accounts: the catalog's own list for its known scopes, else
+    the generated data's flag (Microsoft Graph's ``DelegatedPersonal`` scheme); None when nothing says."""
+    if scope in entry.delegated_scopes:
+        return scope in entry.personal_account_scopes
+    data = resource_permissions(entry.resource_app_id)
+    permission = data.scopes.get(scope) if data else None
+    return permission.personal if permission else None
+
+
 def is_default_scope(name: str) -> bool:
     """True for ``.default`` in any form (bare, or after a resource URI or app ID)."""
     return name == ".default" or name.endswith("/.default")
