@@ -400,3 +400,12 @@ def test_a_graph_scope_outside_the_catalog_list_is_checked_for_personal_accounts
     assert "'Presence.Read' does not work for personal Microsoft accounts" in error.message
     errors, _ = one_scope(write_config, "outlook", "Tasks.ReadWrite", audience)
     assert errors == [], "the data marks Tasks.ReadWrite as working for personal accounts"
+
+
+def test_the_advice_for_a_pasted_bot_secret_is_the_manual_step_not_rotation() -> None:
+    from provisioner.catalog import secret_extra_fix
+
+    fix = secret_extra_fix("botclientsecret")
+    assert fix is not None and "neither stores nor rotates it" in fix
+    assert "docs/integrations.md, section Extra Paragon settings" in fix and "step" not in fix
+    assert secret_extra_fix("clientSecret") is None, "the app's own client secret keeps its own advice"

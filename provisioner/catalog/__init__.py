@@ -42,6 +42,7 @@ from provisioner.catalog.integrations import (
     paragon_scope_format,
     paragon_scope_string,
     reserved_value_keys,
+    secret_extra_fix,
 )
 from provisioner.catalog.permissions import (
     Permission,
@@ -93,4 +94,5 @@ __all__ = [
     "published_scope_id",
     "reserved_value_keys",
     "resource_permissions",
+    "secret_extra_fix",
 ]

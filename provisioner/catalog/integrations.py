@@ -555,6 +555,24 @@ GRAPH_SCOPE_NAMES: Final = frozenset(
 """Every Microsoft Graph permission name in the catalog, so config can say "that is a Graph scope"."""
 
 
+def secret_extra_fix(name: str) -> str | None:
+    """The Fix: text for a secret Paragon setting found in YAML (e.g. Teams' ``botClientSecret``), else None.
+
+    Such secrets belong to another app registration (the Teams bot's), which the provisioner neither stores
+    nor rotates: the right advice is the manual step in docs/integrations.md, not the client-secret advice.
+    Compared without regard to case.
+    """
+    for entry in CATALOG.values():
+        for extra in entry.extras:
+            if extra.secret and extra.name.lower() == name.lower():
+                return (
+                    f"delete it (and renew it if it was ever committed); enter the {entry.title} {extra.name} in the "
+                    "integration's settings in Paragon's dashboard and renew it there: the provisioner neither "
+                    "stores nor rotates it (docs/integrations.md, section Extra Paragon settings)"
+                )
+    return None
+
+
 def environment_url(entry: CatalogEntry, paragon_values: Mapping[str, str]) -> str | None:
     """The customer's organization/environment URL from ``paragon_values`` (``entry.environment_value``), if set."""
     return paragon_values.get(entry.environment_value) if entry.environment_value else None
