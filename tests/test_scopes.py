@@ -409,3 +409,22 @@ def test_the_advice_for_a_pasted_bot_secret_is_the_manual_step_not_rotation() ->
     assert fix is not None and "neither stores nor rotates it" in fix
     assert "docs/integrations.md, section Extra Paragon settings" in fix and "step" not in fix
     assert secret_extra_fix("clientSecret") is None, "the app's own client secret keeps its own advice"
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "value", "fix"),
+    [
+        ("azuredevops", "organization", "https://dev.azure.com/contoso", "write the name alone (contoso)"),
+        ("azuredevops", "organization", "https://dev.azure.com/contoso/", "write the name alone (contoso)"),
+        ("dynamicsbusinesscentral", "environment", "my env", "write the name alone"),
+        ("azuredevops", "organization", "contoso", ""),
+        ("dynamicsbusinesscentral", "environment", "production", ""),
+    ],
+)
+def test_name_settings_refuse_urls(write_config: Writer, key: str, name: str, value: str, fix: str) -> None:
+    errors, _ = report(write_config(HEAD + f"  {key}:\n    paragon_values:\n      {name}: '{value}'\n"))
+    if not fix:
+        assert errors == []
+        return
+    [error] = errors
+    assert error.key == f"integrations.{key}.paragon_values.{name}" and error.fix == fix

@@ -108,11 +108,14 @@ class ExtraValue:
         description: What the value is, with an example.
         secret: True when the value is a secret: it never goes in YAML, and the provisioner does not push
             it; it is entered in Paragon's dashboard by hand (a manual step named in docs/integrations.md).
+        plain_name: True when the value is a bare name (``contoso``, ``production``), not a URL: config
+            refuses a URL, a slash or a space there.
     """
 
     name: str
     description: str
     secret: bool = False
+    plain_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -464,7 +467,7 @@ BUSINESS_CENTRAL: Final = CatalogEntry(
     "one its web services document, and the user's permission sets limit it",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="Business Central"),
-    extras=(ExtraValue("environment", "the Business Central environment name, e.g. production"),),
+    extras=(ExtraValue("environment", "the Business Central environment name, e.g. production", plain_name=True),),
     sources=(
         "Using OAuth to authorize Business Central web services, https://learn.microsoft.com/en-us/dynamics365/"
         "business-central/dev-itpro/webservices/authenticate-web-services-using-oauth",
@@ -521,7 +524,13 @@ AZURE_DEVOPS: Final = CatalogEntry(
             "Microsoft Entra ID App (Azure DevOps OAuth apps take no new registrations since April 2025)",
         ),
     ),
-    extras=(ExtraValue("organization", "the Azure DevOps organization name, e.g. contoso"),),
+    extras=(
+        ExtraValue(
+            "organization",
+            "the Azure DevOps organization name, e.g. contoso (not https://dev.azure.com/contoso)",
+            plain_name=True,
+        ),
+    ),
     sources=(
         "Use Microsoft Entra ID OAuth for Azure DevOps, "
         "https://learn.microsoft.com/en-us/azure/devops/integrate/get-started/authentication/entra-oauth",

@@ -187,6 +187,28 @@ def _url_problem(value: str, entry: CatalogEntry) -> str:
     return ""
 
 
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def plain_name_problems(doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry) -> list[Problem]:
+    """Paragon settings that are a bare name (Azure DevOps organization, Business Central environment)."""
+    values = config.integrations[key].paragon_values
+    problems: list[Problem] = []
+    for extra in entry.extras:
+        value = values.get(extra.name)
+        if extra.plain_name and value is not None and not _PLAIN_NAME.fullmatch(value):
+            alone = value.rstrip("/").rsplit("/", 1)[-1] if "/" in value else ""
+            hint = f"write the name alone{f' ({alone})' if alone else ''}"
+            problems.append(
+                doc.problem(
+                    ("integrations", key, "paragon_values", extra.name),
+                    f"is {extra.description}: a bare name, without a URL, slash or space",
+                    hint,
+                )
+            )
+    return problems
+
+
 def environment_problems(doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry) -> list[Problem]:
     """The organization/environment URL of a per-environment resource, and the scope format it allows."""
     if not entry.resource_uri_per_environment or entry.environment_value is None:
@@ -236,4 +258,5 @@ def integration_scope_problems(doc: YamlDocument, config: ProvisionerConfig, key
         scope_problems(doc, config, key, entry)
         + consent_warnings(doc, config, key, entry)
         + environment_problems(doc, config, key, entry)
+        + plain_name_problems(doc, config, key, entry)
     )
