@@ -113,6 +113,10 @@ def test_validate_format_azure_pipelines(tmp_path: Path, monkeypatch: pytest.Mon
     result = runner.invoke(app, ["validate", "--format", "azure-pipelines"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
+    warnings = [line for line in lines if line.startswith("##vso[task.logissue type=warning;")]
+    assert len(warnings) == 1 and "scheduled_deployer: warning: not set" in warnings[0]  # prod has errors
+    assert warnings[0].startswith("##vso[task.logissue type=warning;sourcepath=config/dev.yaml;linenumber=1]")
+    lines = [line for line in lines if line not in warnings]
     assert lines[0] == "config/dev.yaml: valid"
     errors = [line for line in lines if line.startswith("##vso[")]
     assert len(errors) == 2, lines

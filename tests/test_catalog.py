@@ -15,7 +15,14 @@ from paragon_fake import LIST, LOGIN, MICROSOFT_INTEGRATION_TYPES, PUT, FakePara
 from pydantic import SecretStr, ValidationError
 from typer.testing import CliRunner
 
-from provisioner.catalog import ALL_AUDIENCES, CATALOG, OUTLOOK, PERSONAL_ACCOUNTS, CatalogEntry
+from provisioner.catalog import (
+    ALL_AUDIENCES,
+    CATALOG,
+    GRAPH_DELEGATED_SCOPE_IDS,
+    OUTLOOK,
+    PERSONAL_ACCOUNTS,
+    CatalogEntry,
+)
 from provisioner.cli.app import app
 from provisioner.cli.catalog_report import catalog_markdown
 from provisioner.cli.plan import Plan, RecordingMocks, _secret, plan_json, run_plan
@@ -53,9 +60,10 @@ EXPECTED_APP_IDS = {
 
 
 def problems_of(path: Path) -> list[str]:
+    """The errors that refuse the file (warnings, such as consent notes, left out)."""
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    return caught.value.problems
+    return [str(p) for p in caught.value.records if p.severity == "error"]
 
 
 # --- the listing -----------------------------------------------------------------------------------------
@@ -157,10 +165,13 @@ def test_a_work_only_graph_scope_is_refused_for_personal_accounts(write_config: 
     assert problem.startswith(f"{path}:5: integrations.{key}.scopes[1]: '{scope}' does not work for personal")
 
 
-def test_qualified_scopes_are_refused_where_the_resource_uri_is_per_environment(write_config: Writer) -> None:
+def test_qualified_scopes_need_the_environment_url_where_the_resource_uri_is_per_environment(
+    write_config: Writer,
+) -> None:
     path = write_config(HEAD + "  microsoftDynamics:\n    paragon_scope_format: qualified\n")
     [problem] = problems_of(path)
-    assert "integrations.microsoftDynamics.paragon_scope_format: " in problem and "depends on the customer" in problem
+    assert "integrations.microsoftDynamics.paragon_scope_format: " in problem and "is not set" in problem
+    assert "Fix: add `paragon_values: {organizationUrl: https://contoso.crm.dynamics.com}`" in problem
 
 
 def test_a_graph_scope_on_a_non_graph_integration_names_the_reason(write_config: Writer) -> None:
@@ -222,6 +233,7 @@ def test_app_sharing_rules(write_config: Writer, text: str, where: str, fragment
             "Sites.Read.All",
             "Files.Read.All",
             "User.Read",
+            "Files.Read",
             "Mail.Read",
             "Calendars.Read",
         ), "the shared app requests the union, in order"
@@ -283,14 +295,14 @@ def test_shared_app_is_one_registration_with_the_union_and_one_secret_for_both(
     assert apps[0].inputs["displayName"] == "Paragon Outlook + OneDrive (dev)"
     [graph] = apps[0].inputs["requiredResourceAccesses"]
     requested = {access["id"] for access in graph["resourceAccesses"]}
-    expected = {f"(ID of {n}, resolved at deploy)" for n in ("Mail.Read", "Calendars.Read", "User.Read", "Files.Read")}
-    assert expected <= requested, "the shared app requests both integrations' scopes"
+    expected = {GRAPH_DELEGATED_SCOPE_IDS[n] for n in ("Mail.Read", "Calendars.Read", "User.Read", "Files.Read")}
+    assert expected <= requested, "the shared app requests both integrations' scopes (Graph IDs from the data)"
     outlook, onedrive = resources["outlook-paragon"], resources["onedrive-paragon"]
     assert outlook["clientId"] == onedrive["clientId"] == "client-of-outlook-app"
     assert outlook["clientSecret"] == onedrive["clientSecret"] == _secret("value-of-outlook-secret-1")
     assert "value-of-" not in plan_json(plan), "the shared secret stays secret in the plan and the outputs"
     assert onedrive["scopes"] == "Files.Read offline_access", "each credential keeps its own scopes"
-    assert outlook["scopes"] == "Mail.Read Calendars.Read User.Read offline_access"
+    assert outlook["scopes"] == "Calendars.Read Mail.Read User.Read offline_access", "sorted: order is no change"
     assert plan.outputs["integrations"]["onedrive"]["app"] == "outlook"
 
 
@@ -308,7 +320,7 @@ def test_the_all_integrations_example_validates_and_plans(project_dir: Path) -> 
     for key, entry in CATALOG.items():
         app_inputs = resources[f"{key}-app"]
         assert app_inputs["requiredResourceAccesses"][0]["resourceAppId"] == entry.resource_app_id
-        assert plan.outputs["integrations"][key]["scopes"] == list(entry.default_scopes), "the plan shows defaults"
+        assert plan.outputs["integrations"][key]["scopes"] == sorted(entry.default_scopes), "the plan shows defaults"
     assert resources["microsoftDynamics-paragon"]["extraValues"] == {
         "organizationUrl": "https://contoso.crm.dynamics.com"
     }

@@ -89,7 +89,10 @@ def test_plan_across_a_boundary_replaces_exactly_one_secret(project_dir: Path, m
     [
         (("paragon:\n", "paragon:\n  redirect_uri: http://passport.useparagon.com/oauth\n"), "paragon.redirect_uri"),
         (("paragon:\n", "paragon:\n  redirect_uri: https://*.example.com/oauth\n"), "paragon.redirect_uri"),
-        (("Report.Read.All", "Report.Reed.All"), "integrations.powerbi.scopes[1]"),
+        (
+            ("powerbi:\n    scopes: [Dataset.Read.All, Report.Read.All]", "azuredevops:\n    scopes: [vso.wrok]"),
+            "integrations.azuredevops.scopes[0]",
+        ),
         (("scopes:", "scoeps:"), "integrations.powerbi.scoeps"),
         (("    scopes:", "    scopes: [Dataset.Read.All]\n    scopes:"), "integrations.powerbi.scopes"),
     ],

@@ -16,6 +16,10 @@ from provisioner.errors import ConfigError
 Writer = Callable[..., Path]
 
 
+ADO_TYPO = "azuredevops:\n    scopes: [vso.profile, vso.wrok]"
+"""A misspelt Azure DevOps scope: its published list is complete, so the name is an error."""
+
+
 def test_shipped_example_is_valid(project_dir: Path) -> None:
     config = load_config(project_dir / "config" / "dev.yaml")
     assert config.paragon.redirect_uri == "https://passport.useparagon.com/oauth"
@@ -59,9 +63,9 @@ BAD_CONFIGS = [
         id="wildcard-redirect",
     ),
     pytest.param(
-        VALID_CONFIG.replace("Report.Read.All", "Report.Reed.All"),
-        r"dev\.yaml:5: integrations\.powerbi\.scopes\[1\]: 'Report\.Reed\.All' is not a known Power BI Service "
-        r"delegated permission\. Fix: did you mean 'Report\.Read\.All'",
+        VALID_CONFIG.replace("powerbi:\n    scopes: [Dataset.Read.All, Report.Read.All]", ADO_TYPO),
+        r"dev\.yaml:5: integrations\.azuredevops\.scopes\[1\]: 'vso\.wrok' is not a known Azure DevOps "
+        r"delegated permission \(Microsoft's published list, .*\)\. Fix: did you mean 'vso\.work'",
         id="unknown-scope",
     ),
     pytest.param(

@@ -97,7 +97,7 @@ STACK = f"paragon:\n  project_id: {PROJECT}\nintegrations:\n  powerbi:\n    disp
     ("defaults", "expected"),
     [
         (
-            "integrations:\n  powerbi:\n    scopes: [Dataset.Read.Al]\n",
+            "integrations:\n  powerbi:\n    scopes: [Mail.Read]\n",  # a Graph scope on Power BI
             "defaults.yaml:3: integrations.powerbi.scopes[0]",
         ),
         ("paragon:\n  base_url: http://zeus.example.com\n", "defaults.yaml:2: paragon.base_url: base_url must use"),

@@ -2,16 +2,20 @@
 
 Adding an integration means adding an entry to `CATALOG`, not writing code. Each entry names the Microsoft
 document its facts come from (``sources``); the resource app IDs and scope names were checked against those
-documents. Scope IDs are not in the catalog: they are resolved from the resource API's service principal at
-deploy time (`provisioner.program.app_registration`), except the OpenID scopes, whose Graph IDs Microsoft publishes.
+documents. Which names a resource API publishes, their IDs and admin-consent flags are generated data
+(`provisioner.catalog.permissions`): Microsoft Graph's IDs come from that data (no lookup at deploy time);
+other resources' IDs are resolved from their service principal at deploy time
+(`provisioner.program.app_registration`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
+
+from provisioner.catalog.permissions import resource_permissions
 
 MICROSOFT_GRAPH_APP_ID: Final = "00000003-0000-0000-c000-000000000000"
 """Application (client) ID of the Microsoft Graph resource app, the same in every tenant."""
@@ -25,11 +29,26 @@ OPENID_SCOPE_IDS: Final[dict[str, str]] = {
 }
 """The OpenID Connect scopes: allowed beside any one resource in a single token request (AADSTS28000)."""
 
-GRAPH_DELEGATED_SCOPE_IDS: Final[dict[str, str]] = {
-    # Microsoft Graph delegated permission IDs beyond OpenID, from the same reference (entra-facts.md).
-    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
-}
-"""Graph permission IDs Microsoft publishes that the provisioner uses (documentation; IDs resolve at deploy)."""
+
+def _published(resource_app_id: str) -> frozenset[str]:
+    """Names in the generated permission data of a resource (empty when there is none)."""
+    data = resource_permissions(resource_app_id)
+    return frozenset(data.scopes) if data else frozenset()
+
+
+def _published_personal(resource_app_id: str, names: frozenset[str]) -> frozenset[str]:
+    """Of ``names``, those the generated data marks as working for personal Microsoft accounts."""
+    data = resource_permissions(resource_app_id)
+    return frozenset(n for n in names if data is not None and n in data.scopes and data.scopes[n].personal)
+
+
+def _graph_ids() -> dict[str, str]:
+    data = resource_permissions(MICROSOFT_GRAPH_APP_ID)
+    return {n: p.id for n, p in data.scopes.items() if p.id} if data else {}
+
+
+GRAPH_DELEGATED_SCOPE_IDS: Final[dict[str, str]] = _graph_ids()
+"""Microsoft Graph's delegated permission IDs (the same in every tenant), from the generated data."""
 
 WORK_OR_SCHOOL: Final = frozenset({"AzureADMyOrg", "AzureADMultipleOrgs"})
 """Sign-in audiences of work or school (Entra ID) accounts only."""
@@ -51,6 +70,11 @@ def reserved_value_keys(keys: Iterable[str]) -> list[str]:
 
 GRAPH_PERMISSIONS_REFERENCE: Final = (
     "Microsoft Graph permissions reference, https://learn.microsoft.com/en-us/graph/permissions-reference"
+)
+GRAPH_PERMISSIONS_DATA: Final = (
+    "Microsoft Graph permissions data (names, IDs, admin consent, personal accounts), generated from "
+    "microsoftgraph/microsoft-graph-devx-content permissions/new/, "
+    "https://github.com/microsoftgraph/microsoft-graph-devx-content"
 )
 GRAPH_MSA_NOTE: Final = (
     "Microsoft Graph API reference, per-API 'Permissions' table (Delegated (personal Microsoft account) row), "
@@ -84,11 +108,14 @@ class ExtraValue:
         description: What the value is, with an example.
         secret: True when the value is a secret: it never goes in YAML, and the provisioner does not push
             it; it is entered in Paragon's dashboard by hand (a manual step named in docs/integrations.md).
+        plain_name: True when the value is a bare name (``contoso``, ``production``), not a URL: config
+            refuses a URL, a slash or a space there.
     """
 
     name: str
     description: str
     secret: bool = False
+    plain_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +147,13 @@ class CatalogEntry:
             (``https://<org>.crm.dynamics.com``): scopes are then pushed bare and ``qualified`` is refused.
         extras: Settings Paragon asks for beyond client ID, secret and scopes.
         sources: Titles and URLs of the documents the entry's facts were checked against.
+        default_reason: Why the default set is what it is, and why a broader scope is kept where it is.
+        dashboard_settings: Choices Paragon's setup asks for in its dashboard that are not credential values
+            (``(setting, value to choose)``), e.g. Azure DevOps' application type.
+        environment_value: The ``paragon_values`` key holding the customer's organization/environment URL
+            (per-environment resources); when set, that URL qualifies the scopes pushed to Paragon.
+        environment_host: Regular expression the URL's host must match (lower-case), e.g. Dataverse's
+            ``<org>.crm<N>.dynamics.com``.
     """
 
     key: str
@@ -138,6 +172,10 @@ class CatalogEntry:
     paragon_includes_openid: bool = True
     resource_uri_per_environment: bool = False
     extras: tuple[ExtraValue, ...] = field(default_factory=tuple)
+    default_reason: str = ""
+    dashboard_settings: tuple[tuple[str, str], ...] = ()
+    environment_value: str | None = None
+    environment_host: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.default_scopes if s not in self.delegated_scopes]
@@ -169,12 +207,17 @@ def _graph_entry(
     delegated_scopes: frozenset[str],
     default_scopes: tuple[str, ...],
     sign_in_audiences: frozenset[str],
-    personal_account_scopes: frozenset[str] = frozenset(),
     audience_reason: str,
+    default_reason: str,
     extras: tuple[ExtraValue, ...] = (),
 ) -> CatalogEntry:
-    """An integration on Microsoft Graph: Graph's app ID and URI, bare scope names for Paragon, and Graph's
-    permissions reference (and its per-API personal-account tables) as sources."""
+    """An integration on Microsoft Graph: Graph's app ID and URI, bare scope names for Paragon, Graph's
+    permissions reference as source, and the personal-account scopes as its data marks them."""
+    personal = (
+        _published_personal(MICROSOFT_GRAPH_APP_ID, delegated_scopes)
+        if sign_in_audiences & PERSONAL_ACCOUNTS
+        else frozenset()
+    )
     return CatalogEntry(
         key=key,
         title=title,
@@ -184,106 +227,100 @@ def _graph_entry(
         delegated_scopes=delegated_scopes,
         default_scopes=default_scopes,
         sign_in_audiences=sign_in_audiences,
-        personal_account_scopes=personal_account_scopes,
+        personal_account_scopes=personal,
         audience_reason=audience_reason,
+        default_reason=default_reason,
         paragon_scope_format=ScopeFormat.BARE,
         extras=extras,
-        sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE),
+        sources=(GRAPH_PERMISSIONS_REFERENCE, GRAPH_MSA_NOTE, GRAPH_PERMISSIONS_DATA),
     )
 
 
 _WORK_OR_SCHOOL_REASON: Final = "{api} accepts work or school (Entra ID) accounts only"
 
+POWER_BI_APP_ID: Final = "00000009-0000-0000-c000-000000000000"
+AZURE_DEVOPS_APP_ID: Final = "499b84ac-1321-427f-aa17-267ca6975798"
+
 POWER_BI: Final = CatalogEntry(
     key="powerbi",
     title="Power BI",
-    resource_app_id="00000009-0000-0000-c000-000000000000",
+    resource_app_id=POWER_BI_APP_ID,
     resource_uri="https://analysis.windows.net/powerbi/api",
     resource_title="Power BI Service",
-    # Delegated scope names in Microsoft's current Power BI REST API definition (entra-facts.md).
-    # Microsoft publishes no GUIDs for them: IDs are resolved at deploy time from the service principal.
-    delegated_scopes=frozenset(
-        {
-            "App.Read.All",
-            "Capacity.Read.All",
-            "Capacity.ReadWrite.All",
-            "Content.Create",
-            "Dashboard.Read.All",
-            "Dashboard.ReadWrite.All",
-            "Dataflow.Read.All",
-            "Dataflow.ReadWrite.All",
-            "Dataset.Read.All",
-            "Dataset.ReadWrite.All",
-            "Pipeline.Deploy",
-            "Pipeline.Read.All",
-            "Pipeline.ReadWrite.All",
-            "Report.Read.All",
-            "Report.ReadWrite.All",
-            "StorageAccount.Read.All",
-            "StorageAccount.ReadWrite.All",
-            "Tenant.Read.All",
-            "Tenant.ReadWrite.All",
-            "Workspace.Read.All",
-            "Workspace.ReadWrite.All",
-        }
-    ),
+    # Every name in the generated Power BI / Fabric data (classic Power BI REST API and the Fabric specs'
+    # "Required Delegated Scopes"). Microsoft publishes no IDs: they are resolved at deploy time.
+    delegated_scopes=_published(POWER_BI_APP_ID),
     default_scopes=("Dataset.Read.All", "Report.Read.All"),
+    default_reason="read-only access to datasets and reports; Power BI publishes no narrower delegated scope "
+    "for them (every Power BI read scope is .All over what the user can access)",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason="Power BI accepts work or school (Entra ID) accounts only; personal accounts cannot sign in",
     sources=(
         "Power BI REST API definition (azure-rest-api-specs, powerbi), scope names",
+        "Microsoft Fabric REST API specs, 'Required Delegated Scopes' per API, "
+        "https://github.com/microsoft/fabric-rest-api-specs",
         "Register a Microsoft Entra app to use with Power BI, "
         "https://learn.microsoft.com/en-us/power-bi/developer/embedded/register-app",
     ),
 )
 
+_OUTLOOK_SCOPES: Final = frozenset(
+    {
+        "Calendars.Read",
+        "Calendars.Read.Shared",
+        "Calendars.ReadBasic",
+        "Calendars.ReadWrite",
+        "Calendars.ReadWrite.Shared",
+        "Contacts.Read",
+        "Contacts.Read.Shared",
+        "Contacts.ReadWrite",
+        "Mail.Read",
+        "Mail.Read.Shared",
+        "Mail.ReadBasic",
+        "Mail.ReadWrite",
+        "Mail.ReadWrite.Shared",
+        "Mail.Send",
+        "Mail.Send.Shared",
+        "MailboxSettings.Read",
+        "MailboxSettings.ReadWrite",
+        "People.Read",
+        "Tasks.Read",
+        "Tasks.ReadWrite",
+        "User.Read",
+    }
+)
+
 OUTLOOK: Final = _graph_entry(
     key="outlook",
     title="Outlook",
-    delegated_scopes=frozenset(
-        {
-            "Calendars.Read",
-            "Calendars.ReadWrite",
-            "Contacts.Read",
-            "Contacts.ReadWrite",
-            "Mail.Read",
-            "Mail.ReadBasic",
-            "Mail.ReadWrite",
-            "Mail.Send",
-            "MailboxSettings.Read",
-            "MailboxSettings.ReadWrite",
-            "User.Read",
-        }
-    ),
+    delegated_scopes=_OUTLOOK_SCOPES,
     default_scopes=("Mail.Read", "Calendars.Read", "User.Read"),
+    default_reason="the signed-in user's own mail and calendar, read only (Mail.ReadBasic and "
+    "Calendars.ReadBasic leave out message bodies and event details, which the integration reads)",
     sign_in_audiences=ALL_AUDIENCES,
-    personal_account_scopes=frozenset(
-        {
-            "Calendars.Read",
-            "Calendars.ReadWrite",
-            "Contacts.Read",
-            "Contacts.ReadWrite",
-            "Mail.Read",
-            "Mail.ReadBasic",
-            "Mail.ReadWrite",
-            "Mail.Send",
-            "MailboxSettings.Read",
-            "MailboxSettings.ReadWrite",
-            "User.Read",
-        }
-    ),
     audience_reason="Outlook mail, calendar and contacts APIs accept work or school and personal accounts",
 )
 
-_FILES: Final = frozenset({"Files.Read", "Files.Read.All", "Files.ReadWrite", "Files.ReadWrite.All"})
+_FILES: Final = frozenset(
+    {
+        "Files.Read",
+        "Files.Read.All",
+        "Files.Read.Selected",
+        "Files.ReadWrite",
+        "Files.ReadWrite.All",
+        "Files.ReadWrite.AppFolder",
+        "Files.ReadWrite.Selected",
+    }
+)
 
 ONEDRIVE: Final = _graph_entry(
     key="onedrive",
     title="OneDrive",
     delegated_scopes=_FILES | {"User.Read"},
-    default_scopes=("Files.Read.All", "User.Read"),
+    default_scopes=("Files.Read", "User.Read"),
+    default_reason="the signed-in user's own files, read only; Files.Read.All (files shared with the user too) "
+    "needs an admin's approval in tenants on Microsoft's default consent setting since July 2025",
     sign_in_audiences=ALL_AUDIENCES,
-    personal_account_scopes=_FILES | {"User.Read"},
     audience_reason="OneDrive (Files.*) accepts work or school and personal accounts",
 )
 
@@ -292,8 +329,9 @@ EXCEL: Final = _graph_entry(
     title="Excel",
     delegated_scopes=_FILES | {"User.Read"},
     default_scopes=("Files.ReadWrite", "User.Read"),
+    default_reason="the signed-in user's own workbooks, read and write (the Excel API writes through sessions "
+    "even to read calculated values)",
     sign_in_audiences=ALL_AUDIENCES,
-    personal_account_scopes=_FILES | {"User.Read"},
     audience_reason="Excel workbooks in OneDrive (Files.*) accept work or school and personal accounts",
 )
 
@@ -304,8 +342,8 @@ ONENOTE: Final = _graph_entry(
         {"Notes.Create", "Notes.Read", "Notes.Read.All", "Notes.ReadWrite", "Notes.ReadWrite.All", "User.Read"}
     ),
     default_scopes=("Notes.Read", "User.Read"),
+    default_reason="the signed-in user's own notebooks, read only",
     sign_in_audiences=ALL_AUDIENCES,
-    personal_account_scopes=frozenset({"Notes.Create", "Notes.Read", "Notes.ReadWrite", "User.Read"}),
     audience_reason="OneNote accepts personal accounts for Notes.Create/Read/ReadWrite; *.All are work or school",
 )
 
@@ -321,11 +359,15 @@ SHAREPOINT: Final = _graph_entry(
             "Sites.Manage.All",
             "Sites.Read.All",
             "Sites.ReadWrite.All",
+            "Sites.Selected",
             "User.Read",
             "User.Read.All",
         }
     ),
     default_scopes=("Sites.Read.All", "Files.Read.All", "User.Read"),
+    default_reason="read only; Sites.Read.All and Files.Read.All are kept although Microsoft's managed consent "
+    "policy makes them need an admin's approval: SharePoint content spans sites the user can access, and "
+    "Sites.Selected (narrower) works only after an admin grants the app each site",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="SharePoint (Sites.*)"),
 )
@@ -339,30 +381,50 @@ MICROSOFT_TEAMS: Final = CatalogEntry(
     delegated_scopes=frozenset(
         {
             "Channel.ReadBasic.All",
+            "ChannelMember.Read.All",
             "ChannelMessage.Read.All",
             "ChannelMessage.Send",
+            "Chat.Create",
             "Chat.Read",
             "Chat.ReadBasic",
             "Chat.ReadWrite",
             "ChatMessage.Send",
+            "OnlineMeetings.Read",
+            "Presence.Read",
+            "Presence.Read.All",
             "Team.ReadBasic.All",
+            "TeamMember.Read.All",
             "User.Read",
             "User.ReadBasic.All",
         }
     ),
     default_scopes=("Team.ReadBasic.All", "Channel.ReadBasic.All", "ChannelMessage.Send", "User.Read"),
+    default_reason="list the user's teams and channels and post messages; none needs admin consent "
+    "(ChannelMessage.Read.All, to read messages, does)",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="Microsoft Teams (teams, channels, chats)"),
     paragon_scope_format=ScopeFormat.BARE,
     extras=(
         ExtraValue("teamsAppId", "Teams app (manifest) ID, a GUID"),
-        ExtraValue("botId", "Azure Bot (Microsoft App) ID, a GUID"),
-        ExtraValue("botClientSecret", "the bot's client secret: enter it in Paragon's dashboard", secret=True),
+        ExtraValue(
+            "botId",
+            "the Azure Bot's Microsoft App ID, a GUID; bots created since 2025 are single-tenant (or use a "
+            "managed identity), so the bot's own app registration lives in your tenant",
+        ),
+        ExtraValue(
+            "botClientSecret",
+            "the bot app registration's client secret: enter it in Paragon's dashboard and renew it there; "
+            "the provisioner neither stores nor rotates it",
+            secret=True,
+        ),
     ),
     sources=(
         GRAPH_PERMISSIONS_REFERENCE,
         GRAPH_MSA_NOTE,
+        GRAPH_PERMISSIONS_DATA,
         "Paragon Microsoft Teams setup guide (Teams app and bot fields), https://docs.useparagon.com/resources/integrations/microsoft-teams",
+        "Azure Bot registrations: multi-tenant creation deprecated in 2025 (SingleTenant or user-assigned "
+        "managed identity), https://learn.microsoft.com/en-us/azure/bot-service/bot-service-quickstart-registration",
     ),
 )
 
@@ -374,14 +436,22 @@ DYNAMICS: Final = CatalogEntry(
     resource_title="Dynamics CRM (Dataverse)",
     delegated_scopes=frozenset({"user_impersonation"}),
     default_scopes=("user_impersonation",),
+    default_reason="Dataverse publishes one delegated scope; what the user can do is set by their security roles",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="Dataverse (Dynamics CRM)"),
     paragon_scope_format=ScopeFormat.BARE,
     resource_uri_per_environment=True,
-    extras=(ExtraValue("organizationUrl", "the Dataverse organization URL, e.g. https://contoso.crm.dynamics.com"),),
+    environment_value="organizationUrl",
+    environment_host=r"[a-z0-9][a-z0-9-]*\.crm(?:[0-9]{1,2})?\.dynamics\.com",
+    extras=(
+        ExtraValue(
+            "organizationUrl", "the Dataverse organization URL, https://<org>.crm<N>.dynamics.com (no path or slash)"
+        ),
+    ),
     sources=(
         "Use OAuth authentication with Microsoft Dataverse (app registration: Dynamics CRM, delegated "
-        "user_impersonation), https://learn.microsoft.com/en-us/power-apps/developer/data-platform/authenticate-oauth",
+        "user_impersonation; scopes qualified with the environment URL), "
+        "https://learn.microsoft.com/en-us/power-apps/developer/data-platform/authenticate-oauth",
     ),
 )
 
@@ -393,9 +463,11 @@ BUSINESS_CENTRAL: Final = CatalogEntry(
     resource_title="Dynamics 365 Business Central",
     delegated_scopes=frozenset({"Financials.ReadWrite.All", "user_impersonation"}),
     default_scopes=("Financials.ReadWrite.All",),
+    default_reason="Business Central publishes no read-only delegated scope; Financials.ReadWrite.All is the "
+    "one its web services document, and the user's permission sets limit it",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="Business Central"),
-    extras=(ExtraValue("environment", "the Business Central environment name, e.g. production"),),
+    extras=(ExtraValue("environment", "the Business Central environment name, e.g. production", plain_name=True),),
     sources=(
         "Using OAuth to authorize Business Central web services, https://learn.microsoft.com/en-us/dynamics365/"
         "business-central/dev-itpro/webservices/authenticate-web-services-using-oauth",
@@ -412,13 +484,18 @@ DYNAMICS_FINANCE: Final = CatalogEntry(
     resource_title="Dynamics ERP",
     delegated_scopes=frozenset({"AX.FullAccess", "CustomService.FullAccess", "Odata.FullAccess"}),
     default_scopes=("Odata.FullAccess",),
+    default_reason="Finance & Operations publishes only FullAccess delegated scopes; Odata.FullAccess covers "
+    "the OData data entities alone (not custom services or AX), and the user's security roles limit it",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason=_WORK_OR_SCHOOL_REASON.format(api="Finance & Operations (Dynamics ERP)"),
     paragon_scope_format=ScopeFormat.BARE,
     resource_uri_per_environment=True,
+    environment_value="environmentUrl",
+    environment_host=r"(?:[a-z0-9][a-z0-9-]*\.)+operations(?:\.[a-z0-9-]+)?\.dynamics\.com",
     extras=(
         ExtraValue(
-            "environmentUrl", "the Finance & Operations environment URL, e.g. https://contoso.operations.dynamics.com"
+            "environmentUrl",
+            "the Finance & Operations environment URL, https://<env>.operations.dynamics.com (no path or slash)",
         ),
     ),
     sources=(
@@ -430,63 +507,34 @@ DYNAMICS_FINANCE: Final = CatalogEntry(
 AZURE_DEVOPS: Final = CatalogEntry(
     key="azuredevops",
     title="Azure DevOps",
-    resource_app_id="499b84ac-1321-427f-aa17-267ca6975798",
+    resource_app_id=AZURE_DEVOPS_APP_ID,
     # Microsoft's Entra OAuth page writes Azure DevOps scopes as <app ID>/<scope>.
-    resource_uri="499b84ac-1321-427f-aa17-267ca6975798",
+    resource_uri=AZURE_DEVOPS_APP_ID,
     resource_title="Azure DevOps",
-    delegated_scopes=frozenset(
-        {
-            "user_impersonation",
-            "vso.agentpools",
-            "vso.analytics",
-            "vso.auditlog",
-            "vso.build",
-            "vso.build_execute",
-            "vso.code",
-            "vso.code_full",
-            "vso.code_manage",
-            "vso.code_status",
-            "vso.code_write",
-            "vso.connected_server",
-            "vso.entitlements",
-            "vso.extension",
-            "vso.extension_manage",
-            "vso.graph",
-            "vso.graph_manage",
-            "vso.identity",
-            "vso.identity_manage",
-            "vso.memberentitlementmanagement",
-            "vso.memberentitlementmanagement_write",
-            "vso.notification",
-            "vso.notification_write",
-            "vso.packaging",
-            "vso.packaging_write",
-            "vso.profile",
-            "vso.project",
-            "vso.project_manage",
-            "vso.project_write",
-            "vso.release",
-            "vso.release_execute",
-            "vso.serviceendpoint",
-            "vso.test",
-            "vso.test_write",
-            "vso.threads_full",
-            "vso.variablegroups_read",
-            "vso.wiki",
-            "vso.wiki_write",
-            "vso.work",
-            "vso.work_full",
-            "vso.work_write",
-        }
-    ),
+    # Every scope in Microsoft's published Azure DevOps scope table (generated data).
+    delegated_scopes=_published(AZURE_DEVOPS_APP_ID),
     default_scopes=("vso.profile", "vso.project", "vso.work"),
+    default_reason="read the user's profile, projects and work items; none is high-privilege in Microsoft's "
+    "table (user_impersonation, full access to every REST API, is)",
     sign_in_audiences=WORK_OR_SCHOOL,
     audience_reason="Microsoft Entra OAuth apps do not natively support personal (MSA) users for Azure DevOps",
-    extras=(ExtraValue("organization", "the Azure DevOps organization name, e.g. contoso"),),
+    dashboard_settings=(
+        (
+            "Application type",
+            "Microsoft Entra ID App (Azure DevOps OAuth apps take no new registrations since April 2025)",
+        ),
+    ),
+    extras=(
+        ExtraValue(
+            "organization",
+            "the Azure DevOps organization name, e.g. contoso (not https://dev.azure.com/contoso)",
+            plain_name=True,
+        ),
+    ),
     sources=(
         "Use Microsoft Entra ID OAuth for Azure DevOps, "
         "https://learn.microsoft.com/en-us/azure/devops/integrate/get-started/authentication/entra-oauth",
-        "Azure DevOps OAuth scopes, "
+        "Azure DevOps OAuth scopes (MicrosoftDocs/azure-devops-docs docs/integrate/includes/scopes.md), "
         "https://learn.microsoft.com/en-us/azure/devops/integrate/get-started/authentication/oauth#scopes",
     ),
 )
@@ -516,25 +564,68 @@ GRAPH_SCOPE_NAMES: Final = frozenset(
 """Every Microsoft Graph permission name in the catalog, so config can say "that is a Graph scope"."""
 
 
-def paragon_scope_string(entry: CatalogEntry, scopes: tuple[str, ...], fmt: ScopeFormat | None = None) -> str:
+def secret_extra_fix(name: str) -> str | None:
+    """The Fix: text for a secret Paragon setting found in YAML (e.g. Teams' ``botClientSecret``), else None.
+
+    Such secrets belong to another app registration (the Teams bot's), which the provisioner neither stores
+    nor rotates: the right advice is the manual step in docs/integrations.md, not the client-secret advice.
+    Compared without regard to case.
+    """
+    for entry in CATALOG.values():
+        for extra in entry.extras:
+            if extra.secret and extra.name.lower() == name.lower():
+                return (
+                    f"delete it (and renew it if it was ever committed); enter the {entry.title} {extra.name} in the "
+                    "integration's settings in Paragon's dashboard and renew it there: the provisioner neither "
+                    "stores nor rotates it (docs/integrations.md, section Extra Paragon settings)"
+                )
+    return None
+
+
+def environment_url(entry: CatalogEntry, paragon_values: Mapping[str, str]) -> str | None:
+    """The customer's organization/environment URL from ``paragon_values`` (``entry.environment_value``), if set."""
+    return paragon_values.get(entry.environment_value) if entry.environment_value else None
+
+
+def paragon_scope_format(
+    entry: CatalogEntry, override: ScopeFormat | None = None, env_url: str | None = None
+) -> ScopeFormat:
+    """How scopes are written for Paragon: the config override, else qualified for a per-environment resource
+    whose URL is known (a bare Dataverse scope is read as a Graph scope on the v2 endpoint: AADSTS650053), else
+    the entry's own format."""
+    if override is not None:
+        return override
+    if entry.resource_uri_per_environment and env_url:
+        return ScopeFormat.QUALIFIED
+    return entry.paragon_scope_format
+
+
+def paragon_scope_string(
+    entry: CatalogEntry,
+    scopes: tuple[str, ...],
+    fmt: ScopeFormat | None = None,
+    env_url: str | None = None,
+) -> str:
     """Render the scope string pushed to Paragon: one string, scopes separated by single spaces.
 
     Args:
         entry: The integration's catalog entry.
-        scopes: Delegated permission names on the resource API, in config order.
-        fmt: Overrides ``entry.paragon_scope_format`` when given.
+        scopes: Delegated permission names on the resource API (their order does not matter).
+        fmt: Overrides the format (`paragon_scope_format`) when given.
+        env_url: The customer's organization/environment URL (per-environment resources), which then
+            qualifies the scopes (``https://contoso.crm.dynamics.com/user_impersonation``).
 
     Returns:
-        E.g. ``"https://analysis.windows.net/powerbi/api/Dataset.Read.All offline_access"``; resource
-        scopes first in the given order, then the entry's OpenID scopes when it pushes them.
+        E.g. ``"https://analysis.windows.net/powerbi/api/Dataset.Read.All offline_access"``: resource scopes
+        sorted by name, then the OpenID scopes sorted (when the entry pushes them), each once. Sorting makes
+        the string independent of the order of ``scopes:`` in config. A per-environment resource without
+        ``env_url`` is written bare whatever ``fmt`` says (config validation refuses that combination).
     """
-    fmt = fmt or entry.paragon_scope_format
-    rendered = [
-        f"{entry.resource_uri.rstrip('/')}/{name}" if fmt is ScopeFormat.QUALIFIED else name
-        for name in scopes
-        if name not in OPENID_SCOPE_IDS
-    ]
+    fmt = paragon_scope_format(entry, fmt, env_url)
+    uri = env_url if entry.resource_uri_per_environment else entry.resource_uri
+    qualify = fmt is ScopeFormat.QUALIFIED and bool(uri)
+    resource = sorted({name for name in scopes if name not in OPENID_SCOPE_IDS})
+    rendered = [f"{str(uri).rstrip('/')}/{name}" if qualify else name for name in resource]
     if entry.paragon_includes_openid:
-        openid = [s for s in scopes if s in OPENID_SCOPE_IDS] + list(entry.openid_scopes)
-        rendered += [s for s in dict.fromkeys(openid)]
-    return " ".join(dict.fromkeys(rendered))
+        rendered += sorted({s for s in scopes if s in OPENID_SCOPE_IDS} | set(entry.openid_scopes))
+    return " ".join(rendered)

@@ -1,9 +1,10 @@
 """Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
 
 Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
+Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
 [--format text|github|azure-pipelines] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue,
 4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
-[--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
+[--format text|markdown|json]; catalog [KEY]; schema [--check] [--output PATH|-].
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).
 Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
@@ -18,6 +19,7 @@ are in docs/performance.md). Names needed only in annotations go under ``if TYPE
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import shutil
@@ -382,19 +384,39 @@ def diff(
 
 @app.command()
 def catalog(
+    key: Annotated[
+        str | None, typer.Argument(help="One integration key (e.g. sharepoint): show it in full.", show_default=False)
+    ] = None,
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="text, json, or markdown (docs/integrations.md).")
     ] = ReportFormat.TEXT,
 ) -> None:
-    """List the integrations this provisioner knows: resource API, scopes, defaults, audiences, extras."""
-    from provisioner.cli.catalog_report import catalog_json, catalog_markdown, print_catalog_table
+    """List the integrations this provisioner knows: resource API, scopes and who can consent to them,
+    defaults, audiences, extras. With KEY, one integration in full. Exit 2 for an unknown KEY."""
+    from provisioner.catalog import CATALOG
+    from provisioner.cli.catalog_report import catalog_json, catalog_markdown, catalog_text, entry_json, entry_text
 
+    width = _stdout().width
+    if key is not None:
+        entry = CATALOG.get(key)
+        if entry is None:
+            close = difflib.get_close_matches(key, list(CATALOG), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            typer.echo(
+                f"catalog: unknown integration key {key!r}. Fix: use one of {', '.join(CATALOG)}{hint}", err=True
+            )
+            raise typer.Exit(2)
+        if output_format is ReportFormat.JSON:
+            typer.echo(json.dumps(entry_json(entry), indent=2))
+        else:
+            typer.echo(entry_text(entry, width), nl=False)
+        return
     if output_format is ReportFormat.JSON:
         typer.echo(json.dumps(catalog_json(), indent=2))
     elif output_format is ReportFormat.MARKDOWN:
         typer.echo(catalog_markdown(), nl=False)
     else:
-        print_catalog_table(_stdout())
+        typer.echo(catalog_text(width), nl=False)
 
 
 @app.command()

@@ -22,13 +22,12 @@ from pydantic import (
 
 from provisioner.catalog import (
     CATALOG,
-    GRAPH_SCOPE_NAMES,
     OPENID_SCOPE_IDS,
     PERSONAL_ACCOUNTS,
     CatalogEntry,
-    ScopeFormat,
 )
 from provisioner.config.model import APP_LEVEL_KEYS, DEFAULT_REDIRECT_URI, PERSONAL_AUDIENCES, ProvisionerConfig
+from provisioner.config.scope_problems import integration_scope_problems, works_for_personal_accounts
 from provisioner.config.yaml_source import KeyPath, YamlDocument, format_path, shown
 from provisioner.errors import Problem
 
@@ -268,9 +267,9 @@ def _sharing_and_audience_problems(
         )
     elif audience in PERSONAL_ACCOUNTS:
         for index, scope in enumerate(config.scopes(key)):
-            if scope in OPENID_SCOPE_IDS or scope not in entry.delegated_scopes:
+            if scope in OPENID_SCOPE_IDS:
                 continue
-            if scope not in entry.personal_account_scopes:
+            if works_for_personal_accounts(entry, scope) is False:
                 at_scope: KeyPath = (*here, "scopes", index) if integration.scopes else (*here,)
                 problems.append(
                     doc.problem(
@@ -280,15 +279,6 @@ def _sharing_and_audience_problems(
                         "remove the scope or use AzureADMultipleOrgs",
                     )
                 )
-    if integration.paragon_scope_format is ScopeFormat.QUALIFIED and entry.resource_uri_per_environment:
-        problems.append(
-            doc.problem(
-                (*here, "paragon_scope_format"),
-                f"{entry.title}'s resource URI depends on the customer's environment ({entry.resource_uri}), so "
-                "scopes cannot be qualified here",
-                "remove it (bare)",
-            )
-        )
     secret_extras = {x.name for x in entry.extras if x.secret}
     for name in integration.paragon_values:
         if name in secret_extras:
@@ -332,8 +322,10 @@ def model_problems(doc: YamlDocument, err: ValidationError) -> list[Problem]:
 
 
 def catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """Integration keys, sharing and audiences, then scopes, consent and environment URLs
+    (`provisioner.config.scope_problems`)."""
     problems: list[Problem] = []
-    for key, integration in config.integrations.items():
+    for key in config.integrations:
         here: KeyPath = ("integrations", key)
         entry = CATALOG.get(key)
         if entry is None:
@@ -347,54 +339,7 @@ def catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Probl
             )
             continue
         problems += _sharing_and_audience_problems(doc, config, key, entry)
-        if integration.scopes is None:
-            continue  # the catalog's default set: valid by construction
-        if all(scope in OPENID_SCOPE_IDS for scope in integration.scopes):
-            problems.append(
-                doc.problem(
-                    (*here, "scopes"),
-                    f"lists only OpenID scopes; {entry.title} needs at least one {entry.resource_title} permission",
-                    f"add one, e.g. {sorted(entry.delegated_scopes)[0]}",
-                )
-            )
-        seen: set[str] = set()
-        for index, scope in enumerate(integration.scopes):
-            at: KeyPath = (*here, "scopes", index)
-            if scope in seen:
-                problems.append(doc.problem(at, f"{scope!r} is listed twice", "remove the duplicate"))
-                continue
-            seen.add(scope)
-            if scope in OPENID_SCOPE_IDS or scope in entry.delegated_scopes:
-                continue
-            if "://" in scope or scope.startswith(entry.resource_uri):
-                bare = scope.rsplit("/", 1)[-1]
-                problems.append(
-                    doc.problem(
-                        at,
-                        f"write the bare permission name ({bare!r}), not a URI; the resource URI is added where "
-                        "Paragon needs it",
-                        "use the name alone",
-                    )
-                )
-                continue
-            if scope in GRAPH_SCOPE_NAMES and not entry.resource_is_graph:
-                problems.append(
-                    doc.problem(
-                        at,
-                        f"{scope!r} is a Microsoft Graph permission, but {entry.title} requests "
-                        f"{entry.resource_title} scopes; one sign-in can target only one resource API (AADSTS28000)",
-                        "remove it",
-                    )
-                )
-                continue
-            hint = _suggest(scope, entry.delegated_scopes | set(OPENID_SCOPE_IDS))
-            problems.append(
-                doc.problem(
-                    at,
-                    f"{scope!r} is not a known {entry.resource_title} delegated permission",
-                    hint or "use one of " + ", ".join(sorted(entry.delegated_scopes)),
-                )
-            )
+        problems += integration_scope_problems(doc, config, key)  # scopes, consent, environment URL
     return problems
 
 

@@ -3,9 +3,10 @@
 Type token ``provisioner:entra:AppRegistration``. Children (names derived from the component's):
 
 * ``<name>-app``: ``azuread.Application``, multi-tenant by default, with Paragon's redirect URI on the **Web**
-  platform and the integration's delegated permissions. Scope IDs are resolved by name at deploy time from
-  the resource API's service principal (Microsoft publishes no GUIDs for Power BI scopes); the OpenID
-  scopes use Microsoft Graph's published IDs (``entra-facts.md``).
+  platform and the integration's delegated permissions, sorted by name (the order of ``scopes:`` changes nothing).
+  Microsoft Graph scope IDs come from the generated permission data; other resources' names are resolved at
+  deploy time from the resource API's service principal, looked up once per run per resource
+  (`provisioner.program.scope_lookup`; Microsoft publishes no GUIDs for Power BI scopes).
 * ``<name>-sp``: ``azuread.ServicePrincipal``, the app's service principal (enterprise application) in its
   home tenant, as the Azure portal creates one on registration and the Graph API does not. Without it admin
   consent in the home tenant and client-credentials token requests fail (AADSTS7000229). ``use_existing``
@@ -36,6 +37,7 @@ import pulumi_azuread as azuread
 from provisioner.catalog import MICROSOFT_GRAPH_APP_ID, OPENID_SCOPE_IDS, CatalogEntry
 from provisioner.errors import ProvisionerError
 from provisioner.program.rotation import RotationState
+from provisioner.program.scope_lookup import ScopeResolver
 
 
 class MissingScopeError(ProvisionerError, pulumi.RunError):
@@ -63,6 +65,8 @@ class AppRegistrationArgs:
         add_deployer: Also make the deploying identity an owner (True only when no scheduled deployer is
             declared: the behaviour before ``scheduled_deployer`` existed, which lets owners follow the deployer).
         rotation: Desired secret slots at the evaluation time.
+        resolver: The run's `ScopeResolver` (one service-principal lookup per resource API per run); a
+            private one when None.
     """
 
     entry: CatalogEntry
@@ -74,6 +78,7 @@ class AppRegistrationArgs:
     rotation: RotationState
     owners: tuple[str, ...] = field(default_factory=tuple)
     add_deployer: bool = True
+    resolver: ScopeResolver | None = None
 
 
 def resolve_scope_ids(
@@ -108,9 +113,13 @@ def resolve_scope_ids(
 def required_resource_accesses(
     entry: CatalogEntry, scopes: tuple[str, ...], published: Mapping[str, str]
 ) -> list[azuread.ApplicationRequiredResourceAccessArgs]:
-    """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes."""
-    openid = list(dict.fromkeys([s for s in scopes if s in OPENID_SCOPE_IDS] + list(entry.openid_scopes)))
-    resource_names = tuple(s for s in scopes if s not in OPENID_SCOPE_IDS)
+    """The ``required_resource_accesses`` blocks: the resource API's scopes, then Graph's OpenID scopes.
+
+    ``published`` maps names to IDs (`ScopeResolver.scope_ids`). Each block is in a fixed order, so the order
+    of ``scopes`` changes nothing (resource scopes by name, then the OpenID scopes by name).
+    """
+    openid = sorted({s for s in scopes if s in OPENID_SCOPE_IDS} | set(entry.openid_scopes))
+    resource_names = tuple(sorted({s for s in scopes if s not in OPENID_SCOPE_IDS}))
     resource_ids = resolve_scope_ids(resource_names, published, entry.resource_title, entry.key)
     graph_ids = [OPENID_SCOPE_IDS[s] for s in openid]
     blocks: list[tuple[str, list[str]]] = []
@@ -188,9 +197,9 @@ class AppRegistration(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         deployer = azuread.get_client_config_output(opts=invoke)
-        resource_sp = azuread.get_service_principal_output(client_id=args.entry.resource_app_id, opts=invoke)
         entry, scopes = args.entry, args.scopes
-        accesses = resource_sp.oauth2_permission_scope_ids.apply(
+        resolver = args.resolver or ScopeResolver()
+        accesses = resolver.scope_ids(entry, scopes).apply(
             lambda published: required_resource_accesses(entry, scopes, published)
         )
         api = (

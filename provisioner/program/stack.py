@@ -23,16 +23,16 @@ from typing import Any
 import pulumi
 import pulumi_azuread as azuread
 
-from provisioner.catalog import paragon_scope_string
+from provisioner.catalog import ADMIN_CONSENT_URL, admin_consent_scopes, environment_url, paragon_scope_string
 from provisioner.config import ProvisionerConfig, load_config_report
 from provisioner.config.stackfile import STACK_SETTING, StackFileError, program_config_path
 from provisioner.errors import ConfigError
 from provisioner.paragon.resource import OAuthCredential, OAuthCredentialArgs
 from provisioner.program.app_registration import AppRegistration, AppRegistrationArgs, unlisted_deployer_warning
 from provisioner.program.rotation import RotationState, parse_rfc3339, rfc3339, rotation_state
+from provisioner.program.scope_lookup import ScopeResolver
 
-ADMIN_CONSENT_URL = "https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"
-"""Tenant-wide admin consent URL (Microsoft identity platform, "Grant tenant-wide admin consent")."""
+__all__ = ["ADMIN_CONSENT_URL", "build", "main", "portable_path"]
 
 
 def _secret_outputs(app: AppRegistration, state: RotationState) -> dict[str, Any]:
@@ -79,8 +79,11 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
     Returns:
         ``{"integrations": {key: {...}}, "client_secrets": <secret {key: value}>}``. Integrations that share
         an app (``app:``) get that app's client ID, service principal, secret and rotation outputs; ``app``
-        names the owner.
+        names the owner. Each integration's ``scopes`` are sorted (their order in config changes nothing), and
+        ``admin_consent_scopes`` lists those that need an admin's consent in a customer's tenant
+        (`provisioner.catalog.consent_need`), granted at ``admin_consent_url``.
     """
+    resolver = ScopeResolver()  # one service-principal lookup per resource API for the whole run
     integrations: dict[str, Any] = {}
     secrets: dict[str, pulumi.Output[str]] = {}
     apps: dict[str, tuple[AppRegistration, RotationState]] = {}
@@ -99,10 +102,11 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                     sign_in_audience=integration.sign_in_audience,
                     access_token_version=integration.access_token_version,
                     redirect_uri=config.paragon.redirect_uri,
-                    scopes=config.app_scopes(key),
+                    scopes=tuple(sorted(config.app_scopes(key))),
                     owners=config.declared_owners(key),
                     add_deployer=config.scheduled_deployer is None,
                     rotation=state,
+                    resolver=resolver,
                 ),
             ),
             state,
@@ -111,8 +115,9 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
         entry = config.entry(key)
         owner = config.app_key(key)
         app, state = apps[owner]
-        scopes = config.scopes(key)
-        paragon_scopes = paragon_scope_string(entry, scopes, integration.paragon_scope_format)
+        scopes = tuple(sorted(config.scopes(key)))
+        env_url = environment_url(entry, integration.paragon_values)
+        paragon_scopes = paragon_scope_string(entry, scopes, integration.paragon_scope_format, env_url)
         credential = OAuthCredential(
             f"{key}-paragon",
             OAuthCredentialArgs(
@@ -143,6 +148,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
             "admin_consent_url": pulumi.Output.all(app.tenant_id, app.client_id).apply(
                 lambda ids: ADMIN_CONSENT_URL.format(tenant=ids[0], client_id=ids[1])
             ),
+            "admin_consent_scopes": admin_consent_scopes(entry.resource_app_id, scopes),
             "secret_end_date": state.active.end_date_rfc3339,
             "secret": _secret_outputs(app, state),
             "paragon_credential_id": credential.credentialId,
