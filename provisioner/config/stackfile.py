@@ -316,17 +316,22 @@ def _unique(paths: list[Path]) -> list[Path]:
 
 
 def unselected_stack_files(paths: list[Path], project_dir: Path) -> list[tuple[Path, str]]:
-    """Of ``paths``, the stack files no stack would read: no ``Pulumi.<stack>.yaml`` names them in its
-    ``configFile`` setting, and they are not the default ``config/<stack>.yaml``. Each with its stack name.
+    """Of ``paths`` in the project's own folders (the project folder, ``config/``, ``stackConfigDir``), the
+    stack files no stack would read: no ``Pulumi.<stack>.yaml`` names them in its ``configFile`` setting, and
+    they are not the default ``config/<stack>.yaml``. Each with its stack name.
 
     CI selects stacks and never creates them, so such a file is not deployed (docs/gitops.md). Empty when
     ``project_dir`` holds no ``Pulumi.yaml`` (no project to check against).
     """
-    if project_settings(project_dir) is None:
+    settings = project_settings(project_dir)
+    if settings is None:
         return []
     selected = {p.resolve() for p in stack_settings(project_dir).values()}
+    homes = {project_dir.resolve(), (project_dir / "config").resolve(), settings[1].resolve()}
     found: list[tuple[Path, str]] = []
     for path in paths:
+        if path.resolve().parent not in homes:
+            continue  # a file elsewhere (a review copy, a test fixture) is not one the workflows deploy
         stack = stack_from_file(path)
         default = (project_dir / "config" / f"{stack}.yaml").resolve()
         if path.resolve() not in selected and path.resolve() != default:
