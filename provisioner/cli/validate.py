@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from provisioner.cli.annotations import github_annotation
 import provisioner.config
+from provisioner.cli.annotations import github_annotation
 from provisioner.config.stackfile import (
     STACK_SETTING,
     StackFileError,
