@@ -10,7 +10,8 @@ wherever a column ends, and Rich hard-wraps long plain lines too. So:
   ``soft_wrap`` so Rich inserts no line break: a terminal may fold it on screen, but the text, copied or
   piped, is whole.
 
-Every table shares one style (`TABLE_BOX`, bold headers, no outer edge, one space of padding).
+Every table shares one style (`TABLE_BOX`, bold headers, no outer edge, one space of padding between
+columns).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def _cell(value: CellLike) -> Cell:
 
 def build_table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[CellLike]]) -> Table:
     """The table in the shared style; identifier columns get their full width as minimum and never wrap."""
-    table = Table(title=escape(title) if title else None, box=TABLE_BOX, show_edge=False, header_style="bold")
+    table = Table(
+        title=escape(title) if title else None, box=TABLE_BOX, show_edge=False, pad_edge=False, header_style="bold"
+    )
     cells = [[_cell(v) for v in row] for row in rows]
     for index, column in enumerate(columns):
         if column.prose:
@@ -82,7 +85,7 @@ def table_fits(columns: Sequence[Column], rows: Sequence[Sequence[CellLike]], wi
             widths.append(max((len(word) for text in texts for word in text.split()), default=0))
         else:
             widths.append(max(len(text) for text in texts))
-    padding = 2 * len(columns)  # one space each side
+    padding = max(2 * len(columns) - 2, 0)  # one space each side, none at the outer edges
     separators = max(len(columns) - 1, 0)
     return sum(widths) + padding + separators <= width
 

@@ -26,9 +26,9 @@ COLUMNS: Final = (
     Column("Integration"),
     Column("Health"),
     Column("Slot"),
-    Column("Ends (UTC)"),
+    Column("Ends"),
     Column("Days"),
-    Column("Next rotation"),
+    Column("Rotates"),
     Column("Why", prose=True),
 )
 
@@ -48,7 +48,8 @@ def _plain(cells: Sequence[str]) -> str:
 
 
 def render_status(reports: Sequence[SecretReport], title: str, console: Console) -> None:
-    """The report as a table (a terminal wide enough) or one line per integration (full RFC 3339 dates)."""
+    """The report as a table (a terminal wide enough; dates at UTC midnight as dates, ``Rotates`` is the next
+    rotation) or one line per integration (full RFC 3339 dates)."""
     terminal = console.is_terminal
 
     def shown(value: str | None) -> str:

@@ -95,7 +95,7 @@ def timeline_lines(bars: list[SecretBar], at: datetime, width: int) -> list[str]
         return min(bar_width - 1, int((moment - first).total_seconds() / span * bar_width))
 
     now = column(at) if first <= at <= last else None
-    lines = [f"Client secrets as of {_day(at)} (UTC): '=' a secret's life, '|' that day, active: Paragon holds it"]
+    lines = [f"Client secrets as of {_day(at)} UTC ('=' valid, '|' that day, active: Paragon's)"]
     app = None
     for bar in bars:
         if bar.app != app:
