@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from provisioner.cli.app import app
 from provisioner.cli.diff import MARKER
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "config-repo"
+DIST = "paragon-entra-provisioner"
 runner = CliRunner()
 AT = "2026-11-29"
 
@@ -71,8 +74,19 @@ def test_the_layout_is_a_config_repo() -> None:
         line for line in (EXAMPLE / "requirements.txt").read_text(encoding="utf-8").splitlines() if line[:1] != "#"
     ]
     assert requirement == [
-        "paragon-entra-provisioner @ git+https://github.com/YOUR-ORG/paragon-entra-provisioner@v0.1.0"
+        f"paragon-entra-provisioner @ git+https://github.com/YOUR-ORG/paragon-entra-provisioner@v{version(DIST)}"
     ]
+
+
+def test_the_pin_names_this_version_and_the_pin_forms_are_documented() -> None:
+    """The example pins the release tag of the version in the package metadata (v<version>), and the
+    commit-pin form and the upgrade path are written down where users look."""
+    text = (EXAMPLE / "requirements.txt").read_text(encoding="utf-8")
+    assert f"@v{version(DIST)}\n" in text
+    assert "@<40-character commit SHA>" in text
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version(DIST)), "MAJOR.MINOR.PATCH (docs/gitops.md)"
+    gitops = (EXAMPLE.parent.parent / "docs" / "gitops.md").read_text(encoding="utf-8")
+    assert "## Upgrading the provisioner" in gitops and "--version" in gitops
 
 
 def test_validate_finds_the_stacks_by_their_config_file_setting(repo: Path) -> None:
