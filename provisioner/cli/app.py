@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from provisioner.cli.gc_pause import collector_paused
-from provisioner.cli.options import AT_HELP, ConfigOption, ForceStackOption, StackOption
+from provisioner.cli.options import AtOption, ConfigOption, ForceStackOption, StackOption
 from provisioner.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from provisioner.cli.timeline import StackTimeline
     from provisioner.config.stackfile import StackConfig
 
 # rich_markup_mode=None: Click formats help, re-wrapping every paragraph to the terminal (80 columns at most)
@@ -140,17 +141,10 @@ class ReportFormat(StrEnum):
 
 
 def _anchor_warnings(path: Path, when: datetime, at: str | None) -> None:
-    """Print (stderr) a warning for every rotation anchor after ``when``; nothing when the file is invalid
-    (the command itself reports that)."""
-    from provisioner.config import load_config_report
+    from provisioner.cli.validate import anchor_warning_lines
 
-    try:
-        loaded = load_config_report(path, as_of=when.date(), as_of_flag="--at" if at else None)
-    except ConfigError:
-        return
-    for warning in loaded.warnings:
-        if "anchor" in warning.key:
-            _warn(str(warning))
+    for line in anchor_warning_lines(path, when.date(), "--at" if at else None):
+        _warn(line)
 
 
 def _warn(message: str) -> None:
@@ -159,11 +153,11 @@ def _warn(message: str) -> None:
     Console(stderr=True, soft_wrap=True, highlight=False).print(message, markup=False)
 
 
-@app.command()
+@app.command(short_help="What `pulumi up` would create, offline: summary, then resources.")
 @collector_paused()  # imports, run and render only build: see provisioner.cli.gc_pause
 def plan(
     stack: StackOption = None,
-    at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
+    at: AtOption = None,
     output_format: Annotated[
         ReportFormat,
         typer.Option("--format", help="text, json, or markdown (summary and secret timeline for a pull request)."),
@@ -200,43 +194,20 @@ def plan(
         return
     doc = result.to_json()
     if output_format is ReportFormat.MARKDOWN:
-        typer.echo(plan_markdown(doc, _timeline_markdown(chosen.path, when, chosen.stack)), nl=False)
+        typer.echo(plan_markdown(doc, _timeline(chosen.path).mermaid(when, chosen.stack)), nl=False)
         return
     console = _stdout()
-    lines = _timeline_lines(chosen.path, when, console.width) if timeline else None
+    lines = _timeline(chosen.path).lines(when, console.width) if timeline else None
     render_plan_text(doc, result.project, result.stack, result.config, console, lines)
 
 
-def _timeline_bars(path: Path, when: datetime) -> list[Any]:
-    from provisioner.cli.timeline import secret_timeline
-    from provisioner.config import load_config
+def _timeline(path: Path) -> StackTimeline:
+    from provisioner.cli.timeline import StackTimeline
 
     try:
-        return secret_timeline(load_config(path), when)
+        return StackTimeline.of(path)
     except ConfigError as err:
         raise _fail(str(err)) from None
-
-
-def _timeline_markdown(path: Path, when: datetime, stack: str) -> str:
-    from provisioner.cli.timeline import timeline_mermaid
-
-    return timeline_mermaid(
-        _timeline_bars(path, when), when, f"Client secrets, stack {stack}, as of {when.date()} (UTC)"
-    )
-
-
-def _timeline_lines(path: Path, when: datetime, width: int) -> list[str]:
-    from provisioner.cli.timeline import timeline_lines
-
-    return timeline_lines(_timeline_bars(path, when), when, width)
-
-
-def _print_timeline(path: Path, when: datetime, console: Console) -> None:
-    from provisioner.cli.render import print_line
-
-    console.print()
-    for line in _timeline_lines(path, when, console.width):
-        print_line(console, line)
 
 
 class ValidateFormat(StrEnum):
@@ -246,7 +217,7 @@ class ValidateFormat(StrEnum):
     GITHUB = "github"
 
 
-@app.command()
+@app.command(short_help="Check stack files without any cloud (exit 1 when one is invalid).")
 def validate(
     files: Annotated[
         list[Path] | None,
@@ -326,7 +297,7 @@ def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
         raise _fail(str(err)) from None
 
 
-@app.command()
+@app.command(short_help="Client secret expiry report (exit 0, 3, 4 or 5 for CI).")
 def status(
     stack: StackOption = None,
     config: ConfigOption = None,
@@ -335,7 +306,7 @@ def status(
         Path | None, typer.Option(help="JSON of `pulumi stack output --json` instead of the CLI.")
     ] = None,
     warn_days: Annotated[int, typer.Option(min=0, help="Warn when the active secret ends within N days.")] = 30,
-    at: Annotated[str | None, typer.Option(help=AT_HELP)] = None,
+    at: AtOption = None,
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="text, json, or markdown (with the secret timeline).")
     ] = ReportFormat.TEXT,
@@ -376,17 +347,17 @@ def status(
             )
         )
     elif output_format is ReportFormat.MARKDOWN:
-        gantt = _timeline_markdown(chosen.path, when, stack)
+        gantt = _timeline(chosen.path).mermaid(when, stack)
         typer.echo(status_markdown(reports, stack, rfc3339(when), gantt), nl=False)
     else:
         console = _stdout()
         render_status(reports, f"Client secrets, stack {stack}, as of {rfc3339(when)}", console)
         if timeline:
-            _print_timeline(chosen.path, when, console)
+            _timeline(chosen.path).print(when, console)
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="Compare two plans, e.g. base and pull request.")
 def diff(
     base: Annotated[Path, typer.Argument(help="`plan --format json` of the base branch (an empty file: no plan).")],
     head: Annotated[Path, typer.Argument(help="`plan --format json` of the pull request.")],
@@ -423,7 +394,7 @@ def catalog(
         print_catalog_table(_stdout())
 
 
-@app.command()
+@app.command(short_help="Read-only preflight before `pulumi up` (exit 1 when a check fails).")
 def doctor(
     stack: StackOption = None,
     config: ConfigOption = None,
@@ -447,7 +418,7 @@ def doctor(
     raise typer.Exit(doctor_exit_code(rows))
 
 
-@app.command()
+@app.command(short_help="Write the config's JSON Schema (editors validate YAML with it).")
 def schema(
     check: Annotated[bool, typer.Option(help="Exit 1 if the published schema is out of date.")] = False,
     output: Annotated[

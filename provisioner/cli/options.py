@@ -27,6 +27,7 @@ AT_HELP: Final = "As of this UTC date or time (YYYY-MM-DD or RFC 3339). Default:
 StackOption = Annotated[str | None, typer.Option("--stack", help=STACK_HELP, metavar="NAME")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help=CONFIG_HELP, metavar="FILE")]
 ForceStackOption = Annotated[bool, typer.Option("--force-stack", help=FORCE_STACK_HELP)]
+AtOption = Annotated[str | None, typer.Option("--at", help=AT_HELP, metavar="DATE")]
 
 STACK_FLAGS: Final = ("--stack", "--config", "--force-stack")
 """The selection flags every stack-reading command accepts (a test holds each command to them)."""

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from provisioner.config import ProvisionerConfig
+from rich.console import Console
+
+from provisioner.cli.render import print_line
+from provisioner.config import ProvisionerConfig, load_config
 from provisioner.program.rotation import rotation_state, window_start
 
 BAR_MIN: int = 10
@@ -134,3 +138,34 @@ def timeline_mermaid(bars: list[SecretBar], at: datetime, title: str) -> str:
         lines.append(f"  {name} : {tags}s{index}, {_day(bar.start)}, {_day(bar.end)}")
     lines.append("```")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class StackTimeline:
+    """A stack's config, drawn as its secret timeline (what ``plan`` and ``status`` show)."""
+
+    config: ProvisionerConfig
+
+    @classmethod
+    def of(cls, path: Path) -> StackTimeline:
+        """Load the stack's YAML.
+
+        Raises:
+            ConfigError: The file is invalid (one line per problem).
+        """
+        return cls(load_config(path))
+
+    def lines(self, at: datetime, width: int) -> list[str]:
+        """`timeline_lines` as of ``at``, for ``width`` columns."""
+        return timeline_lines(secret_timeline(self.config, at), at, width)
+
+    def mermaid(self, at: datetime, stack: str) -> str:
+        """`timeline_mermaid` as of ``at``, titled with the stack."""
+        title = f"Client secrets, stack {stack}, as of {at.date()} (UTC)"
+        return timeline_mermaid(secret_timeline(self.config, at), at, title)
+
+    def print(self, at: datetime, console: Console) -> None:
+        """A blank line, then the text lines, never wrapped."""
+        console.print()
+        for line in self.lines(at, console.width):
+            print_line(console, line)

@@ -126,3 +126,13 @@ def print_report(
             out(github_annotation(text, root, level="warning" if kind == "warning" else "error"))
         else:
             err(text)
+
+
+def anchor_warning_lines(path: Path, as_of: date, flag: str | None) -> list[str]:
+    """The warnings for rotation anchors after ``as_of`` (see `provisioner.config.advice.anchor_warnings`);
+    none when the file is invalid (the command reports that itself)."""
+    try:
+        loaded = provisioner.config.load_config_report(path, as_of=as_of, as_of_flag=flag)
+    except ConfigError:
+        return []
+    return [str(w) for w in loaded.warnings if w.key.endswith(".anchor")]
