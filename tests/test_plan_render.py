@@ -10,6 +10,7 @@ with text that looks like rich markup, emoji codes or a trailing backslash.
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,11 @@ def test_the_plan_is_printed_with_one_call(dev_plan: Plan) -> None:
 
     _render_plan(dev_plan, Counting(file=io.StringIO(), width=120))
     assert len(calls) == 1
+
+
+def test_the_summary_is_a_shared_style_table_on_a_wide_terminal(dev_plan: Plan) -> None:
+    wide = rendered(_render_plan, dev_plan, True, 160)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", wide)
+    header = next(line for line in plain.splitlines() if line.startswith("Integration"))
+    assert header.split() == ["Integration", "App", "Audience", "Scopes", "Active", "Ends", "Rotates"]
+    assert "powerbi: Paragon will hold: client ID (known after deploy); secret [secret] (slot 1)" in plain

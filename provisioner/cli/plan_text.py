@@ -13,6 +13,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
+
+from provisioner.cli.render import CellLike, Column, build_table, keep_whole, table_fits
 
 KNOWN_AFTER_DEPLOY = "(known after deploy)"
 """As `provisioner.cli.plan.KNOWN_AFTER_DEPLOY` (kept equal by a test; that module imports Pulumi)."""
@@ -131,13 +134,58 @@ def plan_markup(doc: dict[str, Any], project: str, stack: str, config: str) -> s
     return "\n".join(lines)
 
 
+SUMMARY_COLUMNS = (
+    Column("Integration"),
+    Column("App", prose=True),
+    Column("Audience"),
+    Column("Scopes", prose=True),
+    Column("Active"),
+    Column("Ends"),
+    Column("Rotates"),
+)
+"""The summary as a table (a terminal wide enough for it): the shared style of `provisioner.cli.render`."""
+
+
+def summary_table(doc: dict[str, Any], width: int) -> Table | None:
+    """The summary as a table when it fits ``width`` with every identifier whole, else None."""
+    rows: list[list[CellLike]] = []
+    for item in integration_summary(doc):
+        active = str(item["active_slot"])
+        app = scalar(item["display_name"]) + ("" if item["app"] == item["integration"] else f" (of {item['app']})")
+        rows.append(
+            [
+                item["integration"],
+                app,
+                scalar(item["sign_in_audience"]),
+                ", ".join(item["scopes"]) or "-",
+                f"slot {active}",
+                keep_whole(str(item["secret_end_dates"].get(active))),
+                keep_whole(str(item["next_rotation"])),
+            ]
+        )
+    if not rows or not table_fits(SUMMARY_COLUMNS, rows, width):
+        return None
+    return build_table(None, SUMMARY_COLUMNS, rows)
+
+
 def render_plan_text(
     doc: dict[str, Any], project: str, stack: str, config: str, console: Console, timeline: list[str] | None = None
 ) -> None:
     """Summary, the secret timeline (when given), then the resource detail; Rich never inserts a line break
-    (``soft_wrap``)."""
+    (``soft_wrap``). On a terminal wide enough the summary's first part is a table (then what Paragon will
+    hold, per integration); elsewhere it is plain lines, all printed in one go."""
     parts = [f"[bold]Summary[/] (stack {escape(stack)}, as of {doc['at']})"]
-    parts += [escape(line) for line in summary_lines(doc)]
+    table = summary_table(doc, console.width) if console.is_terminal else None
+    if table is not None:
+        console.print(parts.pop(), soft_wrap=True, highlight=False)
+        console.print(table)
+        parts += [
+            escape(f"{item['integration']}: Paragon will hold: ")
+            + escape("; ".join(f"{k} {scalar(v)}" for k, v in item["paragon"].items()))
+            for item in integration_summary(doc)
+        ]
+    else:
+        parts += [escape(line) for line in summary_lines(doc)]
     if timeline:
         parts += ["", *(escape(line) for line in timeline)]
     parts += ["", plan_markup(doc, project, stack, config)]
