@@ -163,7 +163,8 @@ def plan(
         typer.Option("--format", help="text, json, or markdown (summary and secret timeline for a pull request)."),
     ] = ReportFormat.TEXT,
     project_dir: Annotated[
-        Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py (this repo or a config repo).")
+        Path,
+        typer.Option(help="Folder with Pulumi.yaml and __main__.py (this repo or a config repo).", metavar="DIR"),
     ] = Path("."),
     config: ConfigOption = None,
     force_stack: ForceStackOption = False,
@@ -227,6 +228,7 @@ def validate(
             "($PROVISIONER_CONFIG, else config/*.yaml, else the stack files of a config repository and every "
             "stack's configFile).",
             show_default=False,
+            metavar="FILES",
         ),
     ] = None,
     output_format: Annotated[
