@@ -37,7 +37,15 @@ DOCTOR_ROWS = [
     CheckResult("pulumi-secrets", Status.SKIPPED, "config/Pulumi.dev.yaml exists but names no secrets provider"),
 ]
 STATUS_ROWS = [
-    SecretReport("powerbi", Health.HEALTHY, 1, "2027-04-05T00:00:00Z", 127, "2026-12-22T00:00:00Z", "next rotation"),
+    SecretReport(
+        "powerbi",
+        Health.HEALTHY,
+        1,
+        "2027-04-05T00:00:00Z",
+        127,
+        "2026-12-22T00:00:00Z",
+        "next rotation 2026-12-22T00:00:00Z",
+    ),
     SecretReport("microsoftDynamics", Health.OVERDUE, None, None, None, None, "not deployed yet: run pulumi up"),
 ]
 WHOLE = [URL, APP_ID, "72f988bf-86f1-41af-91ab-2d7cd011db47", f"az ad sp create --id {APP_ID}", "microsoftDynamics"]
@@ -88,7 +96,7 @@ def test_status_never_breaks_a_date_or_key(terminal: bool, width: int) -> None:
     if not terminal:
         assert (
             "powerbi: HEALTHY: active slot 1 ends 2027-04-05T00:00:00Z (127 days left), next rotation "
-            "2026-12-22T00:00:00Z: next rotation"
+            "2026-12-22T00:00:00Z: next rotation 2026-12-22T00:00:00Z"
         ) in lines
 
 

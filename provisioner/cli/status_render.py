@@ -63,7 +63,7 @@ def render_status(reports: Sequence[SecretReport], title: str, console: Console)
             shown(r.end_date),
             _dash(r.days_left),
             shown(r.next_rotation),
-            r.reason,
+            r.reason.replace("T00:00:00Z", "") if terminal else r.reason,
         ]
         for r in reports
     ]
