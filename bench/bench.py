@@ -251,9 +251,7 @@ def scaling_worker(sizes: list[int], render_n: int) -> dict[str, Any]:
     result: dict[str, Any] = {"scaling": scaling}
     if render_n:
         from rich.console import Console
-        from test_plan_render import line_by_line  # the renderer that printed one line per call
-
-        from provisioner.cli.app import _render_plan
+        from test_plan_render import _render_plan, line_by_line  # line_by_line printed one line per call
 
         plan = run_plan(ROOT, "bench", at, config_file=config(render_n))
 

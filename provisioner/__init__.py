@@ -11,4 +11,14 @@ Subpackages by layer: `catalog` (facts as data), `config` (the input side), `pro
 Pulumi mocks). Nothing imports a layer above its own.
 """
 
-__version__ = "0.1.0"
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    """``provisioner.__version__``: the installed version, read from the package metadata when first asked
+    (one source, ``[project] version`` in pyproject.toml; importing the package stays free of it)."""
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("paragon-entra-provisioner")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

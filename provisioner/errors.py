@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -238,6 +238,12 @@ def error_for_status(status: int) -> type[ParagonAPIError]:
     if status >= 500 or status in (408, 409):
         return ParagonServerError
     return ParagonInvalidRequest
+
+
+README_LOGIN: Final = "README.md, section Real use: `pulumi up`, Give the provisioner a Paragon login"
+"""Where messages send a reader about the Paragon login (a section name: step numbers move)."""
+README_ENTRA_SIGN_IN: Final = "README.md, section Real use: `pulumi up`, Sign in to Entra ID"
+"""Where messages send a reader about signing in to Entra ID for the azuread provider."""
 
 
 class GraphError(ProvisionerError):

@@ -661,7 +661,7 @@ def test_status_reads_the_cli_through_its_notices(
 def test_an_escaped_exception_is_one_line_and_exit_1(
     write_config: Writer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(_path: Path) -> None:
+    def broken(_path: Path, **_: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr("provisioner.config.load_config_report", broken)
@@ -683,7 +683,7 @@ def test_an_escaped_exception_is_one_line_and_exit_1(
 def test_an_escaped_provisioner_error_prints_its_message(
     write_config: Writer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refused(_path: Path) -> None:
+    def refused(_path: Path, **_: object) -> None:
         raise InvalidEnvironmentValue("PARAGON_PASSWORD: the value contains a control character")
 
     monkeypatch.setattr("provisioner.config.load_config_report", refused)

@@ -120,7 +120,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         VALID_CONFIG + "    secret:\n      rotation_days: 30.5\n",
-        r"integrations\.powerbi\.secret\.rotation_days: Input should be a valid integer",
+        r"integrations\.powerbi\.secret\.rotation_days: expected a whole number, got 30\.5",
         id="fractional-days",
     ),
     pytest.param(

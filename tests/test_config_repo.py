@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from provisioner.cli.app import app
 from provisioner.cli.diff import MARKER
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "config-repo"
+DIST = "paragon-entra-provisioner"
 runner = CliRunner()
 AT = "2026-11-29"
 
@@ -71,14 +74,137 @@ def test_the_layout_is_a_config_repo() -> None:
         line for line in (EXAMPLE / "requirements.txt").read_text(encoding="utf-8").splitlines() if line[:1] != "#"
     ]
     assert requirement == [
-        "paragon-entra-provisioner @ git+https://github.com/YOUR-ORG/paragon-entra-provisioner@v0.1.0"
+        f"paragon-entra-provisioner @ git+https://github.com/YOUR-ORG/paragon-entra-provisioner@v{version(DIST)}"
     ]
+
+
+def test_the_pin_names_this_version_and_the_pin_forms_are_documented() -> None:
+    """The example pins the release tag of the version in the package metadata (v<version>), and the
+    commit-pin form and the upgrade path are written down where users look."""
+    text = (EXAMPLE / "requirements.txt").read_text(encoding="utf-8")
+    assert f"@v{version(DIST)}\n" in text
+    assert "@<40-character commit SHA>" in text
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version(DIST)), "MAJOR.MINOR.PATCH (docs/gitops.md)"
+    gitops = (EXAMPLE.parent.parent / "docs" / "gitops.md").read_text(encoding="utf-8")
+    assert "## Upgrading the provisioner" in gitops and "--version" in gitops
 
 
 def test_validate_finds_the_stacks_by_their_config_file_setting(repo: Path) -> None:
     done = cli("validate")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["prod.yaml: valid", "staging.yaml: valid"]
+
+
+def shell_glob(folder: Path, pattern: str) -> list[str]:
+    """``pattern`` expanded as a shell does in ``folder``: sorted names (hidden files left out)."""
+    return sorted(p.name for p in folder.glob(pattern) if not p.name.startswith("."))
+
+
+VALIDATE_FORMS = {"no-arguments": [], "folder": ["."], "glob": ["*.yaml"]}
+"""The three ways a config repository's user runs validate (the glob is expanded by `shell_glob`)."""
+
+
+def validate_args(repo: Path, form: str) -> list[str]:
+    return shell_glob(repo, "*.yaml") if form == "glob" else VALIDATE_FORMS[form]
+
+
+@pytest.mark.parametrize("form", list(VALIDATE_FORMS))
+def test_validate_passes_in_a_config_repo_in_every_form(repo: Path, form: str) -> None:
+    """Pulumi's own files are skipped, defaults.yaml is defaults, not a broken stack file."""
+    args = validate_args(repo, form)
+    if form == "glob":
+        assert {"Pulumi.yaml", "Pulumi.prod.yaml", "defaults.yaml"} <= set(args)
+    done = cli("validate", *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.splitlines() == ["prod.yaml: valid", "staging.yaml: valid"]
+
+
+BAD_STACK = """\
+paragon:
+  project_id: 5c3e1a0b-7d2f-4b6e-9a81-2f4c6d8e0a13
+integrations:
+  azuredevops:
+    scopes: [vso.cod]
+"""
+"""A misspelt scope of a resource whose published list is complete (Azure DevOps): an error, not a warning."""
+
+
+@pytest.mark.parametrize("form", list(VALIDATE_FORMS))
+def test_a_new_stack_file_with_a_bad_scope_fails_every_form(repo: Path, form: str) -> None:
+    (repo / "qa.yaml").write_text(BAD_STACK, encoding="utf-8")
+    done = cli("validate", *validate_args(repo, form))
+    assert done.returncode == 1, done.stdout
+    problems = [line for line in done.stderr.splitlines() if ": warning: " not in line]
+    assert problems == [
+        "qa.yaml:5: integrations.azuredevops.scopes[0]: 'vso.cod' is not a known Azure DevOps delegated permission "
+        "(Microsoft's published list, MicrosoftDocs/azure-devops-docs@0741e44566e6 (generated 2026-12-07)). Fix: "
+        "did you mean 'vso.code'?"
+    ]
+    assert done.stdout.splitlines() == ["prod.yaml: valid", "staging.yaml: valid"]
+
+
+def test_validate_warns_for_a_stack_file_no_stack_selects(repo: Path) -> None:
+    """CI selects stacks and never creates them: qa.yaml without Pulumi.qa.yaml would not be deployed."""
+    (repo / "qa.yaml").write_text((repo / "prod.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    done = cli("validate")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["prod.yaml: valid", "qa.yaml: valid", "staging.yaml: valid"]
+    assert done.stderr.splitlines() == [
+        "qa.yaml: warning: no Pulumi.qa.yaml selects this file (stack setting configFile), so CI does not deploy "
+        "it and `pulumi up` on stack qa would read config/qa.yaml. Fix: pulumi stack init qa && pulumi config set "
+        "configFile qa.yaml, then commit Pulumi.qa.yaml (docs/gitops.md, Adding and removing stacks)"
+    ]
+    github = cli("validate", "--format", "github")
+    assert github.returncode == 0
+    assert "::warning file=qa.yaml," in github.stdout
+    (repo / "Pulumi.qa.yaml").write_text("config:\n  acme-paragon-entra:configFile: qa.yaml\n", encoding="utf-8")
+    assert cli("validate").stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "stdout"),
+    [
+        (["--config", "prod.yaml"], ["prod.yaml: valid"]),
+        (["--stack", "staging"], ["staging.yaml: valid"]),
+        (["--stack", "qa", "--config", "prod.yaml", "--force-stack"], ["prod.yaml: valid"]),
+    ],
+    ids=["config", "stack-by-setting", "force-stack"],
+)
+def test_validate_takes_the_stack_selection_flags(repo: Path, args: list[str], stdout: list[str]) -> None:
+    result = runner.invoke(app, ["validate", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == stdout
+
+
+def test_validate_refuses_files_and_a_stack_together(repo: Path) -> None:
+    result = runner.invoke(app, ["validate", "prod.yaml", "--stack", "prod"])
+    assert result.exit_code == 2
+    assert "name files, or choose one stack with --stack/--config, not both" in result.output
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "doctor", "validate"])
+def test_every_stack_reading_command_accepts_config(repo: Path, command: str) -> None:
+    """--config prod.yaml selects stack prod for every command that reads a stack (exit codes by command)."""
+    args = [command, "--config", "prod.yaml"]
+    if command in ("plan", "status"):
+        args += ["--format", "json", "--at", AT]
+    if command == "status":
+        outputs = repo / "outputs.json"
+        outputs.write_text(json.dumps(plan_json("--config", "prod.yaml")["outputs"]), encoding="utf-8")
+        args += ["--outputs", str(outputs)]
+    if command == "doctor":
+        args += ["--offline", "--format", "json"]
+    result = runner.invoke(app, args)
+    assert "No such option" not in result.output
+    if command == "doctor":  # no pulumi or az here: some checks fail, the config check passes
+        rows = {row["check"]: row for row in json.loads(result.stdout)}
+        assert rows["config"]["status"] == "ok", rows["config"]
+    else:
+        assert result.exit_code == 0, result.output
+        if command != "validate":
+            doc = json.loads(result.stdout)
+            assert (doc["stack"], doc["config"]) == ("prod", "prod.yaml")
 
 
 def test_plan_prod_from_its_file(repo: Path) -> None:

@@ -180,7 +180,16 @@ def test_json_lists_changes_with_before_and_after() -> None:
             "name": "powerbi-paragon",
             "type": CREDENTIAL,
             "action": "changed",
-            "changes": [{"path": "scopes", "before": "a b", "after": "a b c", "forces_replacement": False}],
+            "changes": [
+                {
+                    "path": "scopes",
+                    "before": "a b",
+                    "after": "a b c",
+                    "forces_replacement": False,
+                    "scopes_added": ["c"],
+                    "scopes_removed": [],
+                }
+            ],
         }
     ]
     assert doc["summary"] == {

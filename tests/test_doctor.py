@@ -372,6 +372,25 @@ def test_pulumi_secrets_unknown_backend_is_skipped(tools: FakeTools) -> None:
     row = doctor(offline=True)["pulumi-secrets"]
     assert row.status is Status.SKIPPED
     assert "backend is unknown" in row.detail
+    assert row.detail.startswith("no config/Pulumi.dev.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("config:\n  paragon-provisioner:configFile: config/dev.yaml\n", "exists but names no secrets provider"),
+        ("config: [unclosed\n", "exists but cannot be read as YAML"),
+    ],
+    ids=["no-provider", "unreadable"],
+)
+def test_pulumi_secrets_row_says_the_stack_file_exists(tools: FakeTools, text: str, found: str) -> None:
+    """An existing stack file without a secrets provider is not reported as missing (doctor --offline)."""
+    Path("config/Pulumi.dev.yaml").write_text(text, encoding="utf-8")
+    tools.install("pulumi", healthy_pulumi())
+    row = doctor(offline=True)["pulumi-secrets"]
+    assert row.status is Status.SKIPPED
+    assert row.detail.startswith(f"config/Pulumi.dev.yaml {found}"), row.detail
+    assert "no config/Pulumi.dev.yaml" not in row.detail
 
 
 # --- azure -------------------------------------------------------------------------------------------

@@ -1,20 +1,19 @@
-"""Paragon Entra provisioner: offline plan, config validation, and the client secret expiry report.
+"""Paragon Entra provisioner: Entra ID app registrations for Paragon's Microsoft integrations.
 
-Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
-Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
-[--format text|github|azure-pipelines] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue,
-4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
-[--format text|markdown|json]; catalog [KEY]; schema [--check] [--output PATH|-].
-The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
-config/<stack>.yaml (docs/config-repo.md).
-Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
+Offline plan, config validation, preflight checks and the client secret expiry report. Commands that read
+a stack (plan, status, doctor, validate) choose it the same way: --config FILE, else the stack setting
+configFile, else $PROVISIONER_CONFIG, else config/<stack>.yaml (docs/config-repo.md).
+
+Exit codes: 0 success; 1 invalid config or a failed check; 2 usage error; status also 3 overdue, 4
+expiring, 5 expired.
 \f
 Import rule, for every command here and every command added later: at module level this file imports only
-the standard library, typer and `provisioner.errors`. Each command imports what it needs inside its own
-function: `provisioner.config` (pydantic, YAML), rich, and above all Pulumi (`provisioner.cli.plan`, only for
-``plan``) and httpx (only the dynamic provider uses it). So ``validate``, ``--help``, ``schema`` and
-``status`` start without Pulumi, grpc, pulumi_azuread or httpx (tests/test_imports.py checks it; the figures
-are in docs/performance.md). Names needed only in annotations go under ``if TYPE_CHECKING``.
+the standard library, typer, `provisioner.errors` and the light `provisioner.cli.options`. Each command
+imports what it needs inside its own function: `provisioner.config` (pydantic, YAML), rich, and above all
+Pulumi (`provisioner.cli.plan`, only for ``plan``) and httpx (only the dynamic provider uses it). So
+``validate``, ``--help``, ``schema`` and ``status`` start without Pulumi, grpc, pulumi_azuread or httpx
+(tests/test_imports.py checks it; the figures are in docs/performance.md). Names needed only in
+annotations go under ``if TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -32,20 +31,65 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from provisioner.cli.gc_pause import collector_paused
+from provisioner.cli.options import AtOption, ConfigOption, ForceStackOption, StackOption
 from provisioner.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from provisioner.cli.plan import Plan
+    from provisioner.cli.timeline import StackTimeline
     from provisioner.config.stackfile import StackConfig
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+# rich_markup_mode=None: Click formats help, re-wrapping every paragraph to the terminal (80 columns at most)
+# and never cutting an option's help short; it also keeps rich out of `--help`.
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
 SCHEMA_FILE = Path("config/provisioner.schema.json")
+DISTRIBUTION = "paragon-entra-provisioner"
+"""The package's name on the index and in its metadata (pyproject.toml ``[project] name``)."""
+
+
+def package_version() -> str:
+    """The installed package's version, from its metadata (``importlib.metadata``; pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{DISTRIBUTION} {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the installed version and exit."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Show the traceback of an unexpected error (or set PROVISIONER_DEBUG=1). Allowed anywhere on "
+            "the command line.",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command (``--debug`` is taken off the command line by `provisioner.cli.entry`)."""
 
 
 class OutputFormat(StrEnum):
-    """Output formats of plan and status."""
+    """Output formats of doctor (plan and status also take `ReportFormat`'s markdown)."""
 
     TEXT = "text"
     JSON = "json"
@@ -89,91 +133,83 @@ def _stack_config(project_dir: Path, stack: str | None, config: Path | None, for
         raise _fail(str(err), 2 if err.usage else 1) from None
 
 
-_STACK_HELP = "Stack name; default: the config file's name (prod.yaml: prod), else dev."
-_CONFIG_HELP = (
-    "The stack's YAML. Default: stack setting configFile, else $PROVISIONER_CONFIG, else config/<stack>.yaml."
-)
-_FORCE_HELP = "Accept a --stack that differs from the config file's name."
+class ReportFormat(StrEnum):
+    """Output formats of plan, status, diff and catalog (markdown: a pull request comment)."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
 
 
-def _flatten(value: Any, prefix: str = "") -> list[str]:
-    if isinstance(value, dict) and value:
-        return [line for k, v in value.items() for line in _flatten(v, f"{prefix}.{k}" if prefix else k)]
-    if isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
-        return [line for i, v in enumerate(value) for line in _flatten(v, f"{prefix}[{i}]")]
-    if isinstance(value, list):
-        return [f"{prefix}: {', '.join(_scalar(v) for v in value)}"] if prefix else []
-    return [f"{prefix}: {_scalar(value)}"] if prefix else []
+def _anchor_warnings(path: Path, when: datetime, at: str | None) -> None:
+    from provisioner.cli.validate import anchor_warning_lines
+
+    for line in anchor_warning_lines(path, when.date(), "--at" if at else None):
+        _warn(line)
 
 
-def _scalar(value: Any) -> str:
-    """Text as is; booleans, numbers and null as in JSON/YAML (true, 120, null)."""
-    return value if isinstance(value, str) else json.dumps(value)
+def _warn(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True, highlight=False).print(message, markup=False)
 
 
-def _plan_markup(plan: Plan) -> str:
-    """The whole text plan as one rich-markup string, so it is printed in one go (one print per line is
-    about 30 times slower than the JSON plan)."""
-    from rich.markup import escape
-
-    from provisioner.cli.plan import KNOWN_AFTER_DEPLOY
-
-    doc = plan.to_json()
-    count = len(doc["resources"])
-    lines = [
-        f"[bold]pulumi up would create {count} resources[/] (project {escape(plan.project)}, stack "
-        f"{escape(plan.stack)}, config {escape(plan.config)}, as of {doc['at']})"
-    ]
-    for resource in doc["resources"]:
-        lines.append(f"\n[green]+[/] [bold]{escape(resource['name'])}[/]  [dim]{escape(resource['type'])}[/]")
-        lines += [f"    {escape(line)}" for line in _flatten(resource["inputs"])]
-    lines.append("\n[bold]Stack outputs[/]")
-    lines += [f"    {escape(line)}" for line in _flatten(doc["outputs"])]
-    lines.append(
-        escape(
-            f"\n{KNOWN_AFTER_DEPLOY}: assigned by Entra or Paragon during pulumi up. [secret]: never shown. "
-            "Secret slots and their dates: docs/rotation.md."
-        )
-    )
-    return "\n".join(lines)
-
-
-def _render_plan(plan: Plan, console: Console) -> None:
-    console.print(_plan_markup(plan))
-
-
-@app.command()
+@app.command(short_help="What `pulumi up` would create, offline: summary, then resources.")
 @collector_paused()  # imports, run and render only build: see provisioner.cli.gc_pause
 def plan(
-    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
-    at: Annotated[
-        str | None, typer.Option(help="Evaluate as of this UTC date, YYYY-MM-DD or RFC 3339; default now.")
-    ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    stack: StackOption = None,
+    at: AtOption = None,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", help="text, json, or markdown (summary and secret timeline for a pull request)."),
+    ] = ReportFormat.TEXT,
     project_dir: Annotated[
-        Path, typer.Option(help="Folder with Pulumi.yaml and __main__.py (this repo or a config repo).")
+        Path,
+        typer.Option(help="Folder with Pulumi.yaml and __main__.py (this repo or a config repo).", metavar="DIR"),
     ] = Path("."),
-    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
-    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
+    config: ConfigOption = None,
+    force_stack: ForceStackOption = False,
+    timeline: Annotated[bool, typer.Option("--timeline", help="Also draw the stack's secret timeline.")] = False,
 ) -> None:
-    """Show every resource `pulumi up` would create, offline and without credentials."""
+    """Show every resource `pulumi up` would create, offline and without credentials.
+
+    Text and markdown open with a summary per integration: app, audience, scopes, active secret, next
+    rotation, secret end dates and what Paragon will hold.
+    """
     import pulumi
 
     from provisioner.cli.plan import plan_json, run_plan
+    from provisioner.cli.plan_text import plan_markdown, render_plan_text
 
     when = _parse_at(at)
     for needed in ("Pulumi.yaml", "__main__.py"):
         if not (project_dir / needed).is_file():
             raise _fail(f"{project_dir / needed}: not found. Fix: run from the project folder or pass --project-dir")
     chosen = _stack_config(project_dir, stack, config, force_stack)
+    _anchor_warnings(chosen.path, when, at)
     try:
         result = run_plan(project_dir.resolve(), chosen.stack, when, config_file=chosen.path)
     except pulumi.RunError as err:  # the program's own refusal: an invalid config, already one line each
         raise _fail(str(err)) from None
-    if output_format is OutputFormat.JSON:
+    if output_format is ReportFormat.JSON:
         typer.echo(plan_json(result))
-    else:
-        _render_plan(result, _stdout())
+        return
+    doc = result.to_json()
+    if output_format is ReportFormat.MARKDOWN:
+        typer.echo(plan_markdown(doc, _timeline(chosen.path).mermaid(when, chosen.stack)), nl=False)
+        return
+    console = _stdout()
+    lines = _timeline(chosen.path).lines(when, console.width) if timeline else None
+    render_plan_text(doc, result.project, result.stack, result.config, console, lines)
+
+
+def _timeline(path: Path) -> StackTimeline:
+    from provisioner.cli.timeline import StackTimeline
+
+    try:
+        return StackTimeline.of(path)
+    except ConfigError as err:
+        raise _fail(str(err)) from None
 
 
 class ValidateFormat(StrEnum):
@@ -184,18 +220,17 @@ class ValidateFormat(StrEnum):
     AZURE_PIPELINES = "azure-pipelines"
 
 
-def _config_files(paths: list[Path]) -> list[Path]:
-    """Each given file, and the ``*.yaml`` files (sorted) of each given folder."""
-    return [f for p in paths for f in (sorted(p.glob("*.yaml")) if p.is_dir() else [p])]
-
-
-@app.command()
+@app.command(short_help="Check stack files without any cloud (exit 1 when one is invalid).")
 def validate(
     files: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Stack files or folders of them (defaults.yaml stands for the stack files beside it). Default: "
-            "$PROVISIONER_CONFIG, else config/*.yaml, else every stack's configFile setting."
+            help="Stack files, or folders of them; defaults.yaml stands for the stack files beside it and "
+            "Pulumi's own Pulumi*.yaml files are skipped. Default: every stack file the workflows deploy "
+            "($PROVISIONER_CONFIG, else config/*.yaml, else the stack files of a config repository and every "
+            "stack's configFile).",
+            show_default=False,
+            metavar="FILES",
         ),
     ] = None,
     output_format: Annotated[
@@ -205,48 +240,35 @@ def validate(
             help="text; github: workflow annotations on stdout; azure-pipelines: ##vso[task.logissue] commands.",
         ),
     ] = ValidateFormat.TEXT,
+    stack: StackOption = None,
+    config: ConfigOption = None,
+    force_stack: ForceStackOption = False,
 ) -> None:
     """Check config files without touching any cloud: exit 0 when all are valid, 1 otherwise.
 
     Problems and warnings go to stderr (text) or stdout (github, azure-pipelines), one line each, in line
-    order; warnings alone keep exit 0.
+    order; warnings alone keep exit 0. A stack file that no Pulumi.<stack>.yaml selects gets a warning: CI
+    would not deploy it.
     """
-    from rich.console import Console
+    from datetime import date
 
-    from provisioner.cli.annotations import ci_annotation
-    from provisioner.config import load_config_report
-    from provisioner.config.stackfile import StackFileError, files_to_validate
+    from provisioner.cli.validate import choose_files, print_report, run_validate
+    from provisioner.config.stackfile import StackFileError
 
     try:
-        paths = files_to_validate(_config_files(files or []), Path("."), os.environ)
+        paths = choose_files(
+            files or [], stack=stack, config=config, force_stack=force_stack, project_dir=Path("."), env=os.environ
+        )
     except StackFileError as err:
-        raise _fail(str(err)) from None
+        raise _fail(str(err), 2 if err.usage else 1) from None
     if not paths:
-        raise _fail("no config files given and none found in config/ or in the stacks' configFile settings")
-    bad = 0
-    reported: set[str] = set()  # a bad value in defaults.yaml is reported once, not once per stack file
-    stderr = Console(stderr=True, soft_wrap=True, highlight=False)
-    for path in paths:
-        try:
-            loaded = load_config_report(path)
-        except ConfigError as err:
-            bad += 1
-            for problem in err.problems:
-                if problem in reported:
-                    continue
-                reported.add(problem)
-                if output_format is not ValidateFormat.TEXT:
-                    typer.echo(ci_annotation(output_format.value, problem, Path.cwd()))
-                else:
-                    stderr.print(problem, markup=False)
-        else:
-            for warning in loaded.warnings:
-                if output_format is not ValidateFormat.TEXT:
-                    typer.echo(ci_annotation(output_format.value, str(warning), Path.cwd(), level="warning"))
-                else:
-                    stderr.print(str(warning), markup=False)
-            typer.echo(f"{path}: valid")
-    if bad:
+        raise _fail(
+            "no stack files given or found (config/*.yaml, a config repository's <stack>.yaml, or a stack's "
+            "configFile setting). Fix: name the files, or run from the project folder"
+        )
+    report = run_validate(paths, Path("."), today=date.today())
+    print_report(report, output_format.value, typer.echo, _warn, Path.cwd())
+    if report.bad:
         raise typer.Exit(1)
 
 
@@ -283,24 +305,25 @@ def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
         raise _fail(str(err)) from None
 
 
-@app.command()
+@app.command(short_help="Client secret expiry report (exit 0, 3, 4 or 5 for CI).")
 def status(
-    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
-    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
-    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
+    stack: StackOption = None,
+    config: ConfigOption = None,
+    force_stack: ForceStackOption = False,
     outputs: Annotated[
         Path | None, typer.Option(help="JSON of `pulumi stack output --json` instead of the CLI.")
     ] = None,
     warn_days: Annotated[int, typer.Option(min=0, help="Warn when the active secret ends within N days.")] = 30,
-    at: Annotated[str | None, typer.Option(help="Judge as of this UTC date; default now.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    at: AtOption = None,
+    output_format: Annotated[
+        ReportFormat, typer.Option("--format", help="text, json, or markdown (with the secret timeline).")
+    ] = ReportFormat.TEXT,
+    timeline: Annotated[bool, typer.Option("--timeline", help="Also draw the stack's secret timeline.")] = False,
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 1 invalid config or outputs, 2 usage error."""
-    from rich.markup import escape
-    from rich.table import Table
-
-    from provisioner.cli.status import Health, OutputsError, assess, exit_code
+    from provisioner.cli.status import OutputsError, assess, exit_code
+    from provisioner.cli.status_render import render_status, status_markdown
     from provisioner.config import load_config
     from provisioner.program.rotation import rfc3339
 
@@ -311,12 +334,13 @@ def status(
         loaded = load_config(chosen.path)
     except ConfigError as err:
         raise _fail(str(err)) from None
+    _anchor_warnings(chosen.path, when, at)
     try:
         reports = assess(_read_outputs(stack, outputs), loaded, when, warn_days)
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
-    if output_format is OutputFormat.JSON:
+    if output_format is ReportFormat.JSON:
         typer.echo(
             json.dumps(
                 {
@@ -330,39 +354,18 @@ def status(
                 indent=2,
             )
         )
+    elif output_format is ReportFormat.MARKDOWN:
+        gantt = _timeline(chosen.path).mermaid(when, stack)
+        typer.echo(status_markdown(reports, stack, rfc3339(when), gantt), nl=False)
     else:
-        table = Table(title=f"Client secrets, stack {stack}, as of {rfc3339(when)}")
-        for column in ("Integration", "Health", "Active slot", "Ends", "Days left", "Next rotation", "Why"):
-            table.add_column(column, overflow="fold")
-        style = {
-            Health.HEALTHY: "green",
-            Health.OVERDUE: "yellow",
-            Health.EXPIRING: "yellow",
-            Health.EXPIRED: "red",
-        }
-        for r in reports:
-            table.add_row(
-                r.integration,
-                f"[{style[r.health]}]{r.health.name}[/]",
-                str(r.active_slot if r.active_slot is not None else "-"),
-                r.end_date or "-",
-                str(r.days_left if r.days_left is not None else "-"),
-                r.next_rotation or "-",
-                escape(r.reason),
-            )
-        _stdout().print(table)
+        console = _stdout()
+        render_status(reports, f"Client secrets, stack {stack}, as of {rfc3339(when)}", console)
+        if timeline:
+            _timeline(chosen.path).print(when, console)
     raise typer.Exit(code)
 
 
-class ReportFormat(StrEnum):
-    """Output formats of diff and catalog."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-@app.command()
+@app.command(short_help="Compare two plans, e.g. base and pull request.")
 def diff(
     base: Annotated[Path, typer.Argument(help="`plan --format json` of the base branch (an empty file: no plan).")],
     head: Annotated[Path, typer.Argument(help="`plan --format json` of the pull request.")],
@@ -419,11 +422,11 @@ def catalog(
         typer.echo(catalog_text(width), nl=False)
 
 
-@app.command()
+@app.command(short_help="Read-only preflight before `pulumi up` (exit 1 when a check fails).")
 def doctor(
-    stack: Annotated[str | None, typer.Option(help=_STACK_HELP)] = None,
-    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
-    force_stack: Annotated[bool, typer.Option(help=_FORCE_HELP)] = False,
+    stack: StackOption = None,
+    config: ConfigOption = None,
+    force_stack: ForceStackOption = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
     offline: Annotated[bool, typer.Option(help="Skip the checks that need the network.")] = False,
     outputs: Annotated[
@@ -443,7 +446,7 @@ def doctor(
     raise typer.Exit(doctor_exit_code(rows))
 
 
-@app.command()
+@app.command(short_help="Write the config's JSON Schema (editors validate YAML with it).")
 def schema(
     check: Annotated[bool, typer.Option(help="Exit 1 if the published schema is out of date.")] = False,
     output: Annotated[

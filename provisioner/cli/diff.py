@@ -105,7 +105,42 @@ class Change:
         if self.after is not ABSENT:
             data["after"] = self.after
         data["forces_replacement"] = self.forces_replacement
+        delta = self.scope_delta()
+        if delta is not None:
+            data["scopes_added"], data["scopes_removed"] = delta
         return data
+
+    def scope_delta(self) -> tuple[list[str], list[str]] | None:
+        """For a change of a scope list (a path ending in ``scopes``: a space-separated string or a list of
+        names) present on both sides: the scope names added and removed, in order; None otherwise. A
+        resource-qualified scope (``https://…/Dataset.Read.All``) is named by its last part."""
+        if self.path.rsplit(".", 1)[-1].lower() not in SCOPE_FIELDS:
+            return None
+        old, new = _scope_names(self.before), _scope_names(self.after)
+        if old is None or new is None:
+            return None
+        return [n for n in new if n not in old], [n for n in old if n not in new]
+
+
+SCOPE_FIELDS: Final = frozenset({"scopes", "paragon_scopes"})
+"""Last parts of the paths whose changes are shown as scope names added and removed."""
+
+
+def _scope_names(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        words = value.split()
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        words = list(value)
+    else:
+        return None
+    return list(dict.fromkeys(w.rstrip("/").rsplit("/", 1)[-1] for w in words))
+
+
+def delta_text(added: list[str], removed: list[str]) -> str:
+    """``added A, B; removed C`` (either part left out when empty; ``reordered`` when both are)."""
+    parts = [f"added {', '.join(added)}"] if added else []
+    parts += [f"removed {', '.join(removed)}"] if removed else []
+    return "; ".join(parts) or "reordered"
 
 
 @dataclass(frozen=True)
@@ -365,12 +400,34 @@ def render_text(diff: PlanDiff) -> str:
             elif resource.action is Action.REMOVED:
                 lines.append(f"    {change.path}: {show(change.before)}")
             else:
-                forces = "  (forces replacement)" if change.forces_replacement else ""
-                lines.append(f"    {change.path}: {show(change.before)} -> {show(change.after)}{forces}")
+                lines.append(f"    {change.path}: {_before_after(change)}")
     if diff.outputs:
         lines.append("\nStack outputs")
-        lines += [f"    {c.path}: {show(c.before)} -> {show(c.after)}" for c in diff.outputs]
+        lines += [f"    {c.path}: {_before_after(c)}" for c in diff.outputs]
     return "\n".join(lines) + "\n"
+
+
+def _before_after(change: Change) -> str:
+    """``before -> after``, or for a scope list the names added and removed."""
+    forces = "  (forces replacement)" if change.forces_replacement else ""
+    delta = change.scope_delta()
+    if delta is not None:
+        return f"{delta_text(*delta)}{forces}"
+    return f"{show(change.before)} -> {show(change.after)}{forces}"
+
+
+def _cells(change: Change) -> tuple[str, str]:
+    """Before and after cells of a markdown row; a scope list shows its removed and added names."""
+    delta = change.scope_delta()
+    if delta is None:
+        return _code(change.before), _code(change.after)
+    added, removed = delta
+    if not added and not removed:
+        return "reordered", "reordered"
+    return (
+        "removed " + ", ".join(_code(n) for n in removed) if removed else "",
+        "added " + ", ".join(_code(n) for n in added) if added else "",
+    )
 
 
 def _code(value: Any) -> str:
@@ -411,7 +468,8 @@ def render_markdown(diff: PlanDiff) -> str:
         ]
         for c in r.changes:
             forces = "yes" if c.forces_replacement else ""
-            lines.append(f"| {_code(c.path)} | {_code(c.before)} | {_code(c.after)} | {forces} |")
+            before, after = _cells(c)
+            lines.append(f"| {_code(c.path)} | {before} | {after} | {forces} |")
         lines += ["", "</details>", ""]
     if diff.outputs:
         lines += [
@@ -420,7 +478,7 @@ def render_markdown(diff: PlanDiff) -> str:
             "| Output | Before | After |",
             "|---|---|---|",
         ]
-        lines += [f"| {_code(c.path)} | {_code(c.before)} | {_code(c.after)} |" for c in diff.outputs]
+        lines += [f"| {_code(c.path)} | {' | '.join(_cells(c))} |" for c in diff.outputs]
         lines += ["", "</details>", ""]
     lines.append("<sub>[secret]: never shown. (known after deploy): assigned by Entra or Paragon.</sub>")
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 from provisioner.config import ProvisionerConfig
 from provisioner.config.safe_io import raw_decode_json
@@ -83,6 +83,18 @@ def parse_outputs_json(text: str, source: str) -> dict[str, Any]:
         OutputsError: No JSON object is found (one line naming ``source``).
     """
     decoder = json.JSONDecoder()
+    fix = "Fix: run `pulumi stack output --json` yourself to see what it prints, or pass --outputs FILE with its JSON"
+    first = text.lstrip()[:1]
+    if first == "[":
+        try:
+            top, _ = raw_decode_json(decoder, text, text.index("["))
+        except ValueError:
+            top = None
+        if isinstance(top, list) and top:
+            raise OutputsError(
+                f"{source}: no JSON object found in the stack outputs: it is a JSON list of {len(top)} item(s), "
+                f"like the rows of `doctor --format json`. {fix}"
+            )
     starts = [i for i, ch in enumerate(text) if ch == "{"]
     line_starts = [i for i in starts if not text[:i].rpartition("\n")[2].strip()]
     for start in dict.fromkeys(line_starts + starts):
@@ -91,11 +103,50 @@ def parse_outputs_json(text: str, source: str) -> dict[str, Any]:
         except ValueError:
             continue
         if isinstance(data, dict):
+            check_outputs_shape(data, source)
             return data
-    raise OutputsError(
-        f"{source}: no JSON object found in the stack outputs. Fix: run `pulumi stack output --json` yourself to "
-        "see what it prints, or pass --outputs FILE with its JSON"
-    )
+    raise OutputsError(f"{source}: no JSON object found in the stack outputs. {fix}")
+
+
+OTHER_DOCUMENTS: Final = (
+    (frozenset({"project", "stack", "resources", "outputs"}), "a plan document (plan --format json)"),
+    (frozenset({"base", "head", "resources"}), "a plan diff (diff --format json)"),
+    (frozenset({"stack", "warn_days", "exit_code", "integrations"}), "an expiry report (status --format json)"),
+    (frozenset({"check", "status", "detail"}), "a doctor row (doctor --format json)"),
+    (frozenset({"key", "resource_app_id"}), "a catalog entry (catalog --format json)"),
+)
+"""Documents this tool prints that are not stack outputs: the keys that identify each, and its name."""
+
+
+def describe_document(data: dict[str, Any]) -> str | None:
+    """What a JSON object that is not stack outputs looks like (`OTHER_DOCUMENTS`), or None when it could be
+    stack outputs: empty (a stack never deployed) or with an ``integrations`` object and no other document's
+    keys."""
+    keys = set(data)
+    for needed, name in OTHER_DOCUMENTS:
+        if needed <= keys:
+            return name
+    if not data or isinstance(data.get("integrations"), dict):
+        return None
+    shown = ", ".join(sorted(map(str, keys))[:5])
+    return f"a JSON object without the provisioner's `integrations` output (its keys: {shown})"
+
+
+def check_outputs_shape(data: dict[str, Any], source: str) -> None:
+    """Refuse a JSON object that is not this program's stack outputs, saying what it looks like.
+
+    A plan, a diff or a status report passed as ``--outputs`` would otherwise be judged as a stack that
+    was never deployed (OVERDUE, exit 3): a CI alert for the wrong reason.
+
+    Raises:
+        OutputsError: ``data`` is another document (one line naming ``source`` and what it looks like).
+    """
+    kind = describe_document(data)
+    if kind is not None:
+        raise OutputsError(
+            f"{source}: not stack outputs: it looks like {kind}. Fix: pass the JSON of "
+            "`pulumi stack output --json --stack <stack>` (or leave out --outputs to run it)"
+        )
 
 
 def _require(data: Any, key: str, where: str) -> Any:

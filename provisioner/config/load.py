@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from provisioner.catalog import CATALOG
+from provisioner.config.advice import anchor_warnings
 from provisioner.config.defaults import apply_defaults
 from provisioner.config.model import APP_LEVEL_KEYS, ProvisionerConfig
 from provisioner.config.problems import (
@@ -64,11 +66,14 @@ def read_document(path: Path) -> YamlDocument:
     raise ConfigError([Problem(str(path), None, "", problem, fix)]) from None
 
 
-def load_config_report(path: Path) -> LoadedConfig:
+def load_config_report(path: Path, *, as_of: date | None = None, as_of_flag: str | None = None) -> LoadedConfig:
     """Load and fully validate one stack config file, returning warnings alongside the config.
 
     Args:
         path: A ``config/<stack>.yaml`` file.
+        as_of: The day the config is judged at (today, or a command's ``--at``): a rotation ``anchor`` after
+            it is a warning (`anchor_warnings`). None skips that check (the file alone has no "today").
+        as_of_flag: The flag ``as_of`` came from (``--at``), named in the warning; None for today.
 
     Returns:
         The validated config (GUIDs lower-case) and any warnings.
@@ -104,6 +109,8 @@ def load_config_report(path: Path) -> LoadedConfig:
     except ValidationError as err:
         raise ConfigError(problems + model_problems(doc, err)) from None
     found = problems + catalog_problems(doc, config) + owner_problems(doc, config) + redirect_problems(doc, config)
+    if as_of is not None:
+        found += anchor_warnings(doc, config, as_of, as_of_flag)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)

@@ -26,6 +26,7 @@ from provisioner.catalog import (
     PERSONAL_ACCOUNTS,
     CatalogEntry,
 )
+from provisioner.config.advice import KEYS_REFERENCE, app_target_fix, misplaced_setting_advice, plain_words
 from provisioner.config.model import APP_LEVEL_KEYS, DEFAULT_REDIRECT_URI, PERSONAL_AUDIENCES, ProvisionerConfig
 from provisioner.config.scope_problems import integration_scope_problems, works_for_personal_accounts
 from provisioner.config.yaml_source import KeyPath, YamlDocument, format_path, shown
@@ -166,6 +167,9 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
     got = f", got {shown(raw)}" if raw is not None and not isinstance(value, (dict, list)) else ""
     message, fix = _split_fix(_INTERNALS.sub("", str(error["msg"]).removeprefix("Value error, ")))
     if kind == "extra_forbidden":
+        setting = misplaced_setting_advice(loc)
+        if setting is not None:
+            return doc.problem(loc, *setting)
         misplaced = _misplaced(doc, loc[:-1], str(loc[-1]))
         if misplaced is not None:
             return misplaced
@@ -197,7 +201,10 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
         return doc.problem(loc, f"{message}{got}", "use one of the listed values")
     if kind in ("date_type", "date_from_datetime_inexact", "date_from_datetime_parsing"):
         return doc.problem(loc, f"expected a date{got}", "write the date alone as YYYY-MM-DD (UTC)")
-    return doc.problem(loc, f"{message}{got}", fix or "correct the value (see config/provisioner.schema.json)")
+    plain = plain_words(loc, kind, error.get("ctx") or {}, value)
+    if plain is not None:
+        return doc.problem(loc, f"{plain[0]}{got}", plain[1])
+    return doc.problem(loc, f"{message}{got}", fix or f"correct the value ({KEYS_REFERENCE})")
 
 
 def _sharing_and_audience_problems(
@@ -214,13 +221,9 @@ def _sharing_and_audience_problems(
         if target == key:
             return [doc.problem(at_app, "an integration cannot share its own app", "remove `app:`")]
         if other is None:
-            hint = _suggest(target, list(config.integrations))
             return [
                 doc.problem(
-                    at_app,
-                    f"{target!r} is not an integration in this file",
-                    f"use one of {', '.join(k for k in config.integrations if k != key)}"
-                    f"{' (' + hint + ')' if hint else ''}",
+                    at_app, f"{target!r} is not an integration in this file", app_target_fix(config, key, target)
                 )
             ]
         if other.app is not None:

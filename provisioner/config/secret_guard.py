@@ -23,7 +23,10 @@ The messages built from these never contain the value.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Final
+
+from provisioner.errors import README_LOGIN
 
 SECRET_WORDS: Final = frozenset(
     {
@@ -99,12 +102,54 @@ _CREDENTIAL_SHAPES: Final = re.compile(
     re.IGNORECASE,
 )
 
-SECRETS_ADVICE: Final = (
-    "delete it (and rotate it if it was ever committed); the client secret is created and rotated by "
-    "the provisioner, and the Paragon login goes in PARAGON_* environment variables or "
-    "`pulumi config set --secret` (README.md, Real use, step 3)"
+_WHERE_SECRETS_GO: Final = (
+    "the client secret is created and rotated by the provisioner, and the Paragon login goes in PARAGON_* "
+    f"environment variables or `pulumi config set --secret` ({README_LOGIN})"
 )
-"""The Fix: text of every secret refusal."""
+SECRETS_ADVICE: Final = f"delete it (and rotate it if it was ever committed); {_WHERE_SECRETS_GO}"
+"""The Fix: text of a refusal where a secret value was written: it may have leaked."""
+
+
+class SecretKeyCase(StrEnum):
+    """What a key named like a secret holds, which decides the advice (`secret_key_advice`)."""
+
+    VALUE = "value"
+    """A plain value: a secret may have been written, and committed."""
+    EMPTY = "empty"
+    """Nothing (``client_secret:`` alone, or ``""``): nothing leaked."""
+    SETTINGS = "settings"
+    """A mapping of the config's own settings (e.g. a YAML anchor holder ``x-secret-policy: &p {rotation_days:
+    30}``): named like a secret, holding none."""
+    UNKNOWN = "unknown"
+    """A mapping or list holding anything else: it may hold a secret."""
+
+
+def secret_key_advice(case: SecretKeyCase, dashboard_setting: str | None = None) -> tuple[str, str]:
+    """Message and fix for a key named like a secret, by what it holds. Never names the value.
+
+    Args:
+        case: What the key holds.
+        dashboard_setting: ``the <setting> of <integration title>`` when the key is one of an integration's secret
+            Paragon settings (the Teams bot secret): those are entered in Paragon's dashboard by hand.
+    """
+    if case is SecretKeyCase.EMPTY:
+        return "this key is named like a secret but is empty; secrets never go in this file", "remove the line"
+    if case is SecretKeyCase.SETTINGS:
+        return (
+            "this key is named like a secret but holds settings, not a secret; it is not a config key",
+            "remove it, and write the settings where they apply (YAML anchors are not supported; to share a secret "
+            "policy, put it under integration_defaults.secret in defaults.yaml)",
+        )
+    where = (
+        f"enter {dashboard_setting} in Paragon's dashboard instead (docs/integrations.md)"
+        if dashboard_setting
+        else _WHERE_SECRETS_GO
+    )
+    held = "it" if case is SecretKeyCase.VALUE else "what it holds"
+    return (
+        "this key looks like it holds a secret; secrets never go in this file",
+        f"delete {held} (and rotate it if it was ever committed); {where}",
+    )
 
 
 def key_words(name: str) -> list[str]:

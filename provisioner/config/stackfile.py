@@ -21,6 +21,7 @@ Pure file reading: no Pulumi, no network. Pulumi's stack file format: "Project a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -249,32 +250,93 @@ def resolve(
     return chosen
 
 
-def stack_files(folder: Path) -> list[Path]:
-    """The stack files in ``folder``: ``*.yaml`` except ``Pulumi.*``, ``defaults.yaml`` and hidden files."""
-    return sorted(
-        p
-        for p in folder.glob("*.yaml")
-        if p.is_file() and not p.name.startswith(("Pulumi.", ".")) and p.name != DEFAULTS_FILE
+def is_pulumi_file(path: Path) -> bool:
+    """True for Pulumi's own files: the project file ``Pulumi.yaml`` and stack files ``Pulumi.<stack>.yaml``."""
+    return path.name in ("Pulumi.yaml", "Pulumi.yml") or path.name.startswith("Pulumi.")
+
+
+def is_stack_file(path: Path) -> bool:
+    """True when ``path``'s name is a stack file's, by the rule the workflows use to list stacks: any
+    ``*.yaml`` except Pulumi's own files, ``defaults.yaml``, schemas (``*.schema.yaml``) and hidden files."""
+    name = path.name
+    return (
+        name.endswith(".yaml")
+        and not is_pulumi_file(path)
+        and name != DEFAULTS_FILE
+        and not name.endswith(".schema.yaml")
+        and not name.startswith(".")
     )
+
+
+def stack_files(folder: Path) -> list[Path]:
+    """The stack files in ``folder`` (`is_stack_file`), sorted by name."""
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file() and is_stack_file(p))
 
 
 def files_to_validate(files: list[Path], project_dir: Path, env: Mapping[str, str]) -> list[Path]:
     """The stack files ``validate`` checks, each once, in order.
 
-    Named files are checked as given, except a shared ``defaults.yaml``, which stands for every stack file
-    beside it (a change to the defaults can break any of them). With no files: ``PROVISIONER_CONFIG`` when
-    set; else the stack files in ``<project_dir>/config/``; else every stack's ``configFile`` setting.
+    Named files are checked as given, with three exceptions: a folder stands for its stack files
+    (`stack_files`); a shared ``defaults.yaml`` stands for every stack file beside it (a change to the defaults
+    can break any of them); Pulumi's own files (``Pulumi.yaml``, ``Pulumi.<stack>.yaml``, as a shell glob
+    ``*.yaml`` names them) are skipped. With no files: ``PROVISIONER_CONFIG`` when set; else the stack files in
+    ``<project_dir>/config/``; else every stack file the workflows would deploy from the project folder
+    (a config repository), together with the file of every stack's ``configFile`` setting.
     """
     if not files:
         env_value = env_config(env)
         if env_value:
             return [Path(env_value)]
         found = stack_files(project_dir / "config")
-        return found or list(dict.fromkeys(stack_settings(project_dir).values()))
+        if found:
+            return found
+        root = stack_files(project_dir) if project_settings(project_dir) is not None else []
+        return _unique([*root, *stack_settings(project_dir).values()])
     expanded: list[Path] = []
     for path in files:
-        expanded += stack_files(path.parent) if path.name == DEFAULTS_FILE else [path]
-    return list(dict.fromkeys(expanded))
+        if path.is_dir():
+            expanded += stack_files(path)
+        elif path.name == DEFAULTS_FILE:
+            expanded += stack_files(path.parent)
+        elif not is_pulumi_file(path):
+            expanded.append(path)
+    return _unique(expanded)
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    """``paths`` without repeats (``prod.yaml`` and ``./prod.yaml`` are one file), first one kept."""
+    seen: set[Path] = set()
+    kept: list[Path] = []
+    for path in paths:
+        key = Path(os.path.normpath(path))
+        if key not in seen:
+            seen.add(key)
+            kept.append(path)
+    return kept
+
+
+def unselected_stack_files(paths: list[Path], project_dir: Path) -> list[tuple[Path, str]]:
+    """Of ``paths`` in the project's own folders (the project folder, ``config/``, ``stackConfigDir``), the
+    stack files no stack would read: no ``Pulumi.<stack>.yaml`` names them in its ``configFile`` setting, and
+    they are not the default ``config/<stack>.yaml``. Each with its stack name.
+
+    CI selects stacks and never creates them, so such a file is not deployed (docs/gitops.md). Empty when
+    ``project_dir`` holds no ``Pulumi.yaml`` (no project to check against).
+    """
+    settings = project_settings(project_dir)
+    if settings is None:
+        return []
+    selected = {p.resolve() for p in stack_settings(project_dir).values()}
+    homes = {project_dir.resolve(), (project_dir / "config").resolve(), settings[1].resolve()}
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.resolve().parent not in homes:
+            continue  # a file elsewhere (a review copy, a test fixture) is not one the workflows deploy
+        stack = stack_from_file(path)
+        default = (project_dir / "config" / f"{stack}.yaml").resolve()
+        if path.resolve() not in selected and path.resolve() != default:
+            found.append((path, stack))
+    return found
 
 
 def program_config_path(stack: str, setting: str | None, env: Mapping[str, str]) -> Path:

@@ -29,8 +29,15 @@ from typing import Any, Final
 
 import yaml
 
+from provisioner.catalog import CATALOG
 from provisioner.config.safe_io import read_text_capped
-from provisioner.config.secret_guard import SECRETS_ADVICE, is_secret_key, looks_like_secret_value
+from provisioner.config.secret_guard import (
+    SECRETS_ADVICE,
+    SecretKeyCase,
+    is_secret_key,
+    looks_like_secret_value,
+    secret_key_advice,
+)
 from provisioner.errors import Problem, Severity, control_characters, escape_char, escape_controls
 
 KeyPath = tuple[str | int, ...]
@@ -43,6 +50,8 @@ _TAG_WORDS: Final = {
     _YAML + "float": "a number",
     _YAML + "bool": "a boolean",
 }
+_SETTING_TAGS: Final = frozenset(_YAML + t for t in ("null", "bool", "int", "float", "timestamp"))
+"""Scalar kinds that cannot be a secret (a secret is text)."""
 _TAB_INDENT: Final = re.compile(r"^ *\t")
 _LINE_KEY: Final = re.compile(r"^[ \t]*(?:- +)?([^\s:#'\"\[\]{}][^:#]*?)\s*:(?:\s|$)")
 
@@ -164,6 +173,28 @@ class _Builder:
             )
         return is_secret_key(key)
 
+    def _secret_case(self, node: yaml.Node) -> SecretKeyCase:
+        """What a key named like a secret holds (`secret_key_advice` words the refusal by it)."""
+        if isinstance(node, yaml.ScalarNode) and not isinstance(node, _AliasNode):
+            empty = node.tag == _YAML + "null" or not str(node.value).strip()
+            return SecretKeyCase.EMPTY if empty else SecretKeyCase.VALUE
+        if isinstance(node, yaml.MappingNode) and node.value and self._only_settings(node):
+            return SecretKeyCase.SETTINGS
+        return SecretKeyCase.UNKNOWN
+
+    def _only_settings(self, node: yaml.MappingNode) -> bool:
+        """Every key below is one of the config's own (not a secret name), every value a number, date,
+        boolean or mapping of the same."""
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value not in self._known_keys:
+                return False
+            if isinstance(value_node, yaml.MappingNode):
+                if not self._only_settings(value_node):
+                    return False
+            elif not isinstance(value_node, yaml.ScalarNode) or value_node.tag not in _SETTING_TAGS:
+                return False
+        return True
+
     def build(self, node: yaml.Node, path: KeyPath) -> Any:
         line = node.start_mark.line + 1
         if isinstance(node, _AliasNode):
@@ -227,9 +258,7 @@ class _Builder:
             first_line[key] = line
             self._doc.lines[here] = line
             if self._secret_key(str(key), value_node):
-                self._doc.add(
-                    here, "this key looks like it holds a secret; secrets never go in this file", SECRETS_ADVICE
-                )
+                self._doc.add(here, *secret_key_advice(self._secret_case(value_node), _dashboard_setting(here)))
                 continue
             result[key] = self.build(value_node, here)
         return result
@@ -279,6 +308,19 @@ class _Builder:
                 fix = "quote the value if it is text"
             self._doc.add(path, f"{shown(raw)} reads as {what} but YAML cannot build it ({reason})", fix, line)
             return None
+
+
+def _dashboard_setting(path: KeyPath) -> str | None:
+    """``the <setting> of <title>`` when ``path`` is ``integrations.<key>.<name>`` (or under its ``paragon_values``)
+    and ``<name>`` is one of its secret Paragon settings (`provisioner.catalog.ExtraValue`), else None."""
+    if len(path) < 3 or path[0] != "integrations":
+        return None
+    entry = CATALOG.get(str(path[1]))
+    if entry is None or any(isinstance(p, int) for p in path):
+        return None
+    names = {x.name.lower(): x.name for x in entry.extras if x.secret}
+    name = names.get(str(path[-1]).lower())
+    return f"the {name} of {entry.title}" if name else None
 
 
 def _tab_problems(doc: YamlDocument, text: str) -> None:

@@ -21,6 +21,7 @@ from provisioner.cli.doctor.base import (
     tail,
 )
 from provisioner.config.safe_io import loads_json
+from provisioner.errors import README_ENTRA_SIGN_IN
 
 # --- 3. azure ----------------------------------------------------------------------------------------
 
@@ -74,7 +75,7 @@ def check_azure(deps: DoctorDeps, facts: Facts) -> list[CheckResult]:
                     name,
                     Status.WARNING,
                     f"client secret for client {env['ARM_CLIENT_ID']} (itself a secret to rotate)",
-                    "prefer OIDC workload identity federation: ARM_USE_OIDC=true (README, step 2)",
+                    f"prefer OIDC workload identity federation: ARM_USE_OIDC=true ({README_ENTRA_SIGN_IN})",
                 )
             )
     else:

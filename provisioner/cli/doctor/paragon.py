@@ -25,6 +25,7 @@ from provisioner.cli.doctor.base import (
 )
 from provisioner.cli.doctor.pulumi_cli import pulumi_project
 from provisioner.errors import (
+    README_LOGIN,
     ConfigError,
     ParagonAuthError,
     ParagonError,
@@ -112,7 +113,7 @@ def check_paragon_login_source(deps: DoctorDeps, options: DoctorOptions, facts: 
                     Status.FAILED,
                     str(err),
                     f"or keep it in secret stack config: pulumi config set --secret {STACK_CONFIG_KEYS['email']} "
-                    f"… and {STACK_CONFIG_KEYS['password']} … (README, Real use, step 3)",
+                    f"… and {STACK_CONFIG_KEYS['password']} … ({README_LOGIN})",
                 ),
             ]
     facts.secrets += facts.login.secrets()

@@ -126,13 +126,13 @@ def check_pulumi_secrets(deps: DoctorDeps, options: DoctorOptions, facts: Facts)
     if not uses_passphrase and not self_managed:
         if backend:
             return [CheckResult(name, Status.OK, f"{backend} encrypts the stack's secrets (no passphrase needed)")]
-        return [
-            CheckResult(
-                name,
-                Status.SKIPPED,
-                f"no {path} and the backend is unknown (not logged in, or --offline)",
-            )
-        ]
+        if stack_file is not None:
+            found = f"{path} exists but names no secrets provider"
+        elif path.is_file():
+            found = f"{path} exists but cannot be read as YAML"
+        else:
+            found = f"no {path} (pulumi stack init, or the first pulumi config set, creates it)"
+        return [CheckResult(name, Status.SKIPPED, f"{found}, and the backend is unknown (not logged in, or --offline)")]
     why = f"{path} uses the passphrase provider" if uses_passphrase else f"self-managed backend {backend}"
     fix = (
         "export PULUMI_CONFIG_PASSPHRASE (a CI secret) or PULUMI_CONFIG_PASSPHRASE_FILE, or init the stack with "

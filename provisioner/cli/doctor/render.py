@@ -1,4 +1,5 @@
-"""The doctor's rows as a table on a Rich console."""
+"""The doctor's rows in the shared table style (`provisioner.cli.render`): a table on a terminal wide enough
+to keep every URL and ID whole, else one plain line per row (``[status] check: detail. Fix: fix``)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,23 @@ from collections.abc import Sequence
 from typing import Final
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from provisioner.cli.doctor.base import CheckResult, Status
+from provisioner.cli.render import Cell, CellLike, Column, print_line, print_rows
 
 _STYLE: Final = {Status.OK: "green", Status.WARNING: "yellow", Status.FAILED: "red", Status.SKIPPED: "dim"}
+COLUMNS: Final = (Column("Check"), Column("Status"), Column("Found", prose=True), Column("Fix", prose=True))
+
+
+def _plain(cells: Sequence[str]) -> str:
+    check, status, detail, fix = cells
+    return f"[{status}] {check}: {detail}" + (f". Fix: {fix}" if fix else "")
 
 
 def render_doctor(rows: Sequence[CheckResult], console: Console) -> None:
-    """A table on a terminal; plain lines (``[status] check: detail. Fix: fix``) in logs and pipes."""
+    """Every row, then a summary line (how many failed, warned, ran)."""
     failed = sum(r.status is Status.FAILED for r in rows)
     warnings = sum(r.status is Status.WARNING for r in rows)
-    summary = f"{failed} failed, {warnings} warning(s), {len(rows)} checks"
-    if console.is_terminal:
-        table = Table(title="doctor: will pulumi up work?")
-        for column in ("Check", "Status", "Found", "Fix"):
-            table.add_column(column, overflow="fold")
-        for r in rows:
-            style = _STYLE[r.status]
-            table.add_row(escape(r.check), f"[{style}]{r.status.value}[/]", escape(r.detail), escape(r.fix))
-        console.print(table)
-        console.print(summary, markup=False)
-        return
-    for r in rows:
-        line = f"[{r.status.value}] {r.check}: {r.detail}"
-        console.print(line + (f". Fix: {r.fix}" if r.fix else ""), markup=False, soft_wrap=True)
-    console.print(summary, markup=False)
+    cells: list[list[CellLike]] = [[r.check, Cell(r.status.value, _STYLE[r.status]), r.detail, r.fix] for r in rows]
+    print_rows(console, "doctor: will pulumi up work?" if console.is_terminal else None, COLUMNS, cells, _plain)
+    print_line(console, f"{failed} failed, {warnings} warning(s), {len(rows)} checks")

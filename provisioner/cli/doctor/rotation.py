@@ -13,7 +13,7 @@ from provisioner.cli.doctor.base import (
     run_tool,
     tail,
 )
-from provisioner.cli.status import Health, OutputsError, assess
+from provisioner.cli.status import Health, OutputsError, assess, describe_document
 from provisioner.config.safe_io import loads_json, read_text_capped
 
 # --- 6. rotation -------------------------------------------------------------------------------------
@@ -49,6 +49,15 @@ def load_outputs(deps: DoctorDeps, options: DoctorOptions, facts: Facts) -> Chec
             return CheckResult(name, Status.FAILED, "`pulumi stack output --json` printed no JSON", "retry")
     if not isinstance(data, dict):
         return CheckResult(name, Status.FAILED, "stack outputs are not a JSON object", "pass the CLI's JSON unchanged")
+    kind = describe_document(data)
+    if kind is not None:
+        source = options.outputs_file or "`pulumi stack output --json`"
+        return CheckResult(
+            name,
+            Status.FAILED,
+            f"{source}: not stack outputs: it looks like {kind}",
+            "pass --outputs FILE with the JSON of `pulumi stack output --json`",
+        )
     facts.outputs = data
     return None
 

@@ -1,0 +1,162 @@
+"""The command line's surface: one set of stack flags, --version, --debug in help, help that reads at 80
+columns, status refusing documents that are not stack outputs, and scripts/plan.sh taking --config."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from conftest import PROJECT_DIR
+from typer.testing import CliRunner
+
+from provisioner.cli import entry
+from provisioner.cli.app import DISTRIBUTION, app
+from provisioner.cli.options import CONFIG_HELP, FORCE_STACK_HELP, STACK_FLAGS, STACK_HELP
+from provisioner.cli.status import OutputsError, describe_document, parse_outputs_json
+
+runner = CliRunner()
+STACK_COMMANDS = ("plan", "status", "doctor", "validate")
+"""Every command that reads a stack."""
+
+
+def options(name: str) -> dict[str, Any]:
+    """The command's parameters by option string (typer may vendor its own click: duck-typed)."""
+    group: Any = typer.main.get_command(app)
+    return {opt: p for p in group.commands[name].params for opt in getattr(p, "opts", [])}
+
+
+@pytest.mark.parametrize("name", STACK_COMMANDS)
+def test_every_stack_reading_command_has_the_same_selection_flags(name: str) -> None:
+    found = options(name)
+    assert set(STACK_FLAGS) <= set(found), name
+    helps = {flag: getattr(found[flag], "help", None) for flag in STACK_FLAGS}
+    assert helps == {"--stack": STACK_HELP, "--config": CONFIG_HELP, "--force-stack": FORCE_STACK_HELP}
+
+
+def test_version_is_the_package_metadata() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"{DISTRIBUTION} {version(DISTRIBUTION)}\n"
+    import provisioner
+
+    assert provisioner.__version__ == version(DISTRIBUTION)
+
+
+def test_version_through_the_process_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert entry.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"{DISTRIBUTION} {version(DISTRIBUTION)}"
+
+
+def help_text(*args: str) -> str:
+    """``python -m provisioner ARGS --help`` as a user sees it at 80 columns."""
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioner", *args, "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "80", "TERM": "xterm"},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["plan"], ["validate"], ["status"], ["doctor"], ["diff"], ["schema"]])
+def test_help_reads_well_at_80_columns(args: list[str]) -> None:
+    text = help_text(*args)
+    for line in text.splitlines():
+        assert len(line) <= 80, line
+        assert "…" not in line, f"cut short: {line!r}"
+    if not args:
+        assert "--debug" in text and "--version" in text
+    if args and args[0] in STACK_COMMANDS:
+        flat = " ".join(text.split())
+        for flag, words in (("--stack", STACK_HELP), ("--config", CONFIG_HELP), ("--force-stack", FORCE_STACK_HELP)):
+            assert flag in flat and " ".join(words.split()) in flat, flag
+
+
+def test_debug_is_accepted_before_the_command() -> None:
+    """--debug is listed in help; given to the app directly it is a no-op option, never 'No such option'."""
+    result = runner.invoke(app, ["--debug", "catalog", "--format", "json"])
+    assert result.exit_code == 0, result.output
+
+
+# --- status refuses a document that is not stack outputs ------------------------------------------------
+
+PLAN_DOC = {"project": "p", "stack": "dev", "config": "config/dev.yaml", "at": "x", "resources": [], "outputs": {}}
+OTHER_DOCUMENTS: list[tuple[Any, str]] = [
+    (PLAN_DOC, "a plan document (plan --format json)"),
+    ({"base": {}, "head": {}, "changed": False, "resources": [], "outputs": []}, "a plan diff (diff --format json)"),
+    (
+        {"stack": "dev", "config": "c", "at": "x", "warn_days": 30, "exit_code": 0, "integrations": []},
+        "an expiry report (status --format json)",
+    ),
+    ({"key": "powerbi", "resource_app_id": "00000009-0000-0000-c000-000000000000"}, "a catalog entry"),
+    ({"name": "x", "value": 1}, "a JSON object without the provisioner's `integrations` output"),
+]
+
+
+@pytest.mark.parametrize(("doc", "looks_like"), OTHER_DOCUMENTS, ids=["plan", "diff", "status", "catalog", "other"])
+def test_other_documents_are_not_stack_outputs(doc: Any, looks_like: str) -> None:
+    kind = describe_document(doc)
+    assert kind is not None and kind.startswith(looks_like)
+    with pytest.raises(OutputsError, match=rf"^out\.json: not stack outputs: it looks like {re.escape(looks_like)}"):
+        parse_outputs_json(json.dumps(doc), "out.json")
+
+
+@pytest.mark.parametrize("doc", [{}, {"integrations": {}, "client_secrets": "[secret]"}], ids=["never-deployed", "ok"])
+def test_stack_outputs_are_accepted(doc: Any) -> None:
+    assert describe_document(doc) is None
+    assert parse_outputs_json(json.dumps(doc), "out.json") == doc
+
+
+def test_a_json_list_of_rows_is_refused() -> None:
+    rows = [{"check": "config", "status": "ok", "detail": "valid", "fix": ""}]
+    with pytest.raises(OutputsError, match=r"^doctor\.json: no JSON object found.*a JSON list of 1 item"):
+        parse_outputs_json(json.dumps(rows), "doctor.json")
+
+
+def test_status_on_a_plan_document_exits_1_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan passed as --outputs is not a never-deployed stack (exit 3, a false alert): it is refused."""
+    (tmp_path / "config").mkdir()
+    shutil.copy(PROJECT_DIR / "config" / "dev.yaml", tmp_path / "config" / "dev.yaml")
+    monkeypatch.chdir(tmp_path)
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN_DOC), encoding="utf-8")
+    result = runner.invoke(app, ["status", "--outputs", str(plan), "--at", "2026-11-29"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{plan}: not stack outputs: it looks like a plan document (plan --format json)")
+
+
+# --- scripts/plan.sh ---------------------------------------------------------------------------------------
+
+
+def test_plan_script_passes_config_through() -> None:
+    """scripts/plan.sh no longer hard-codes --stack dev: --config names the stack by its file."""
+    script = (PROJECT_DIR / "scripts" / "plan.sh").read_text(encoding="utf-8")
+    assert "--stack dev" not in script
+    if not (PROJECT_DIR / ".venv" / "bin" / "python").exists():
+        pytest.skip("no .venv: scripts/plan.sh sets one up (the gate runs it)")
+    done = subprocess.run(
+        ["bash", "scripts/plan.sh", "--config", "config/examples/all-integrations.yaml", "--format", "json"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "PROVISIONER_CONFIG"},
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["stack"], doc["config"]) == ("all-integrations", "config/examples/all-integrations.yaml")
