@@ -366,7 +366,7 @@ def test_every_integration_pushes_with_one_login_one_list_and_k_puts(
         created = provider.create(props)
         assert created.outs is not None
         state[key] = created.outs
-    assert counts(fake) == (1, 1, len(CATALOG)) and len(fake.requests) == len(CATALOG) + 2
+    assert counts(fake) == (1, 1, len(CATALOG)) and len(fake.requests) == 2 * len(CATALOG) + 2, "each PUT is read back"
     for key, iid in ids.items():
         stored = fake.credential_for(PROJECT, iid)
         assert stored is not None and stored["provider"] == key
