@@ -388,7 +388,7 @@ def test_every_integration_pushes_with_one_login_one_list_and_k_puts(
     assert sorted(changed) == sorted(rotated) and fake.requests == [], "diff is local"
     for key in changed:
         provider.update(state[key]["credentialId"], state[key], second[key])
-    assert counts(fake) == (1, 1, len(rotated)) and len(fake.requests) == len(rotated) + 2
+    assert counts(fake) == (1, 1, len(rotated)) and len(fake.requests) == 2 * len(rotated) + 2
     assert fake.credential_for(PROJECT, ids["outlook"])["values"]["clientSecret"] == "secret-outlook-2"  # type: ignore[index]
 
 
