@@ -22,6 +22,7 @@ from provisioner.config.problems import (
     model_problems,
     owner_problems,
     redirect_problems,
+    verification_problems,
 )
 from provisioner.config.yaml_source import YamlDocument, read_yaml
 from provisioner.errors import ConfigError, Problem
@@ -103,6 +104,7 @@ def load_config_report(path: Path) -> LoadedConfig:
     except ValidationError as err:
         raise ConfigError(problems + model_problems(doc, err)) from None
     found = problems + catalog_problems(doc, config) + owner_problems(doc, config) + redirect_problems(doc, config)
+    found += verification_problems(doc, config)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)
