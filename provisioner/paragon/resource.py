@@ -76,7 +76,8 @@ from provisioner.errors import ProvisionerError, ReadBackMismatch
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
 from provisioner.paragon.pickle_patch import pickler_restored
-from provisioner.paragon.readback import read_back_problem, secret_fingerprint
+from provisioner.paragon.readback import read_back_problem
+from provisioner.paragon.readback import secret_fingerprint as secret_fingerprint  # re-exported: its old home
 from provisioner.transport.connections import HttpClientPool
 
 log = logging.getLogger("provisioner.paragon")
