@@ -49,6 +49,11 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+AlertLevel = StrEnum("AlertLevel", {"INFO": "info", "WARNING": "warning", "CRITICAL": "critical"})
+"""Lowest severity of a status report posted to the alert webhook (provisioner.cli.alerts)."""
+AlertPayload = StrEnum("AlertPayload", {"AUTO": "auto", "TEAMS": "teams", "SLACK": "slack", "JSON": "json"})
+
+
 def _stdout() -> Console:
     """Terminal width on a terminal; else $COLUMNS, or 120 (CI logs, pipes)."""
     from rich.console import Console
@@ -287,9 +292,23 @@ def status(
     warn_days: Annotated[int, typer.Option(min=0, help="Warn when the active secret ends within N days.")] = 30,
     at: Annotated[str | None, typer.Option(help="Judge as of this UTC date; default now.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Also prove with Entra that the secret Paragon holds now works (PARAGON_* login); exit 6 if not."
+        ),
+    ] = False,
+    alert_on: Annotated[
+        AlertLevel,
+        typer.Option(envvar="PROVISIONER_ALERT_ON", help="Post to $PROVISIONER_ALERT_WEBHOOK at or above this."),
+    ] = AlertLevel.WARNING,
+    alert_format: Annotated[
+        AlertPayload,
+        typer.Option(envvar="PROVISIONER_ALERT_FORMAT", help="Webhook payload; auto picks by the URL's host."),
+    ] = AlertPayload.AUTO,
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
-    5 expired, 1 invalid config or outputs, 2 usage error."""
+    5 expired, 6 (--verify) Entra refuses the secret Paragon holds, 1 invalid config or outputs, 2 usage error."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -304,11 +323,18 @@ def status(
         loaded = load_config(chosen.path)
     except ConfigError as err:
         raise _fail(str(err)) from None
+    data = _read_outputs(stack, outputs)
     try:
-        reports = assess(_read_outputs(stack, outputs), loaded, when, warn_days)
+        reports = assess(data, loaded, when, warn_days)
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
+    checks = None
+    if verify:
+        from provisioner.cli.verify import combined_exit_code, verify_held_secrets
+
+        checks = verify_held_secrets(data, loaded, os.environ)
+        code = combined_exit_code(code, checks)
     if output_format is OutputFormat.JSON:
         typer.echo(
             json.dumps(
@@ -319,6 +345,7 @@ def status(
                     "warn_days": warn_days,
                     "exit_code": code,
                     "integrations": [r.to_json() for r in reports],
+                    **({"verify": [c.to_json() for c in checks]} if checks is not None else {}),
                 },
                 indent=2,
             )
@@ -344,6 +371,16 @@ def status(
                 escape(r.reason),
             )
         _stdout().print(table)
+        if checks is not None:
+            from provisioner.cli.verify import render_checks
+
+            render_checks(checks, _stdout())
+    from provisioner.cli.alerts import status_alert
+
+    if line := status_alert(
+        stack, rfc3339(when), code, reports, checks, os.environ, alert_on.value, alert_format.value
+    ):
+        _fail(line)  # a line on stderr only: what was posted, or a warning; never changes the exit code
     raise typer.Exit(code)
 
 
