@@ -2,7 +2,7 @@
 
 Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
 [--format text|github] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue, 4 expiring, 5 expired,
-1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
+6 refused with --verify, 1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
 [--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).

@@ -10,6 +10,8 @@ Pure functions (no Pulumi, no clock reads): `assess` takes the stack outputs (as
       not been applied yet; run ``pulumi up``), or the integration was never deployed
 0     HEALTHY
 1     the report could not be made (invalid config, unreadable outputs); 2 is a command-line usage error
+6     (``status --verify``, `provisioner.cli.verify`) Entra refuses the secret Paragon holds, or Paragon holds
+      none; it outranks every verdict above
 ====  =========================================================================================
 """
 
