@@ -343,6 +343,7 @@ def provider_inputs(plan: Plan, base_url: str, secret_suffix: str = "") -> dict[
             props = {k: v for k, v in r.inputs.items() if v is not None}
             key = props["integrationKey"]
             props.update(baseUrl=base_url, clientId=f"client-{key}", clientSecret=f"secret-{key}{secret_suffix}")
+            props.update(verifyTimeoutSeconds=0)  # Paragon's side only: Entra's is tests/test_engine_verify.py
             pushed[key] = props
     return pushed
 
