@@ -31,7 +31,8 @@ run, with the commands interleaved round by round, so a busy machine slows both 
   and the integrations list cached, as for every push after the first), against a bare keep-alive
   ``httpx.Client`` (built and warmed before timing) doing the same N credential PUTs, each read back with a
   GET, on another fresh fake; small N repeat their batch to about 20 pushes per round. Call counts of a cold
-  run (1 login + 1 list + N PUTs + N read-backs) and of an update that only changes ``activate`` (no credential PUT expected) are checked too.
+  run (1 login + 1 list + N PUTs + N read-backs) and of an update that only changes ``activate`` (no
+  credential PUT expected) are checked too.
 """
 
 from __future__ import annotations
