@@ -29,9 +29,10 @@ run, with the commands interleaved round by round, so a busy machine slows both 
 * **Paragon push**: the dynamic provider's ``create`` against `tests/paragon_fake.py` on 127.0.0.1 (started
   here), batches of N = 1, 10, 100 pushes in a provider process that already made its first push (login
   and the integrations list cached, as for every push after the first), against a bare keep-alive
-  ``httpx.Client`` (built and warmed before timing) doing the same N credential PUTs on another fresh fake;
-  small N repeat their batch to about 20 pushes per round. Call counts of a cold run (1 login + 1 list + N
-  PUTs) and of an update that only changes ``activate`` (no credential PUT expected) are checked too.
+  ``httpx.Client`` (built and warmed before timing) doing the same N credential PUTs, each read back with a
+  GET, on another fresh fake; small N repeat their batch to about 20 pushes per round. Call counts of a cold
+  run (1 login + 1 list + N PUTs + N read-backs) and of an update that only changes ``activate`` (no
+  credential PUT expected) are checked too.
 """
 
 from __future__ import annotations
@@ -390,7 +391,8 @@ def provider_push(n: int, batches: int) -> list[float]:
 
 
 def bare_push(n: int, batches: int) -> list[float]:
-    """The same batches of n PUTs through one keep-alive httpx.Client, built and warmed before timing."""
+    """The same batches of n PUTs, each read back with a GET, through one keep-alive httpx.Client, built and
+    warmed before timing."""
     import httpx
     from paragon_fake import FakeParagon
 
@@ -408,7 +410,10 @@ def bare_push(n: int, batches: int) -> list[float]:
                     "integrationId": iid,
                     "values": {"clientId": f"client-{i}", "clientSecret": f"bench-secret-{i}", "scopes": "a b"},
                 }
-                http.put(f"/projects/{PROJECT}/credentials/oauth", json=body).raise_for_status()
+                response = http.put(f"/projects/{PROJECT}/credentials/oauth", json=body)
+                response.raise_for_status()
+                # The provider reads every push back (provisioner.paragon.readback): the same GET here.
+                http.get(f"/projects/{PROJECT}/credentials/{response.json()['id']}/decrypted").raise_for_status()
 
             put(0, ids[0])
             times = []
@@ -434,6 +439,7 @@ def push_call_counts(n: int) -> dict[str, int]:
             "logins": fake.count("POST", LOGIN),
             "lists": fake.count("GET", LIST),
             "puts": fake.count("PUT", PUT),
+            "read_backs": fake.count("GET", r"/projects/[^/]+/credentials/[^/]+/decrypted"),
             "total": len(fake.requests),
         }
 
@@ -518,8 +524,8 @@ def evaluate(cli: dict[str, dict[str, float]], scaling: dict[str, Any], push: di
     counts = push["cold_call_counts_n10"]
     rows.append(
         Row(
-            "cold push N=10: requests beyond 1 login + 1 list + 10 PUTs",
-            abs(counts["total"] - 12) + abs(counts["logins"] - 1) + abs(counts["lists"] - 1),
+            "cold push N=10: requests beyond 1 login + 1 list + 10 PUTs + 10 read-backs",
+            abs(counts["total"] - 22) + abs(counts["logins"] - 1) + abs(counts["lists"] - 1),
             0,
             "",
             f"{counts}",

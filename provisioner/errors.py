@@ -9,6 +9,10 @@
     ├── ImportNotSupported (paragon/resource.py)  Read without inputs: `pulumi import` does not apply
     ├── StackFileError (stackfile.py)   which YAML configures which stack cannot be decided (usage: exit 2)
     ├── DiffInputError (diff.py)        a file given to `diff` is not a readable plan document
+    ├── EntraError                      a token request proving an app's client secret did not succeed
+    │   ├── SecretRefused               Entra refused it (an AADSTS code), after retrying the codes that heal
+    │   └── EntraUnavailable            no answer from Entra's token endpoint within the window
+    │       └── EntraTLSError           its certificate is not trusted; never retried
     ├── ParagonError                    anything on the way to Paragon's API
     │   ├── ParagonLoginMissing         no PARAGON_ACCESS_TOKEN and no PARAGON_EMAIL + PARAGON_PASSWORD
     │   ├── ParagonTransportError       base URL unreachable, connection dropped (after retries)
@@ -16,6 +20,7 @@
     │   │   └── ParagonTLSError         the server's certificate is not trusted; never retried
     │   ├── ParagonResponseError        a 2xx whose body is not the JSON shape paragon-api.md describes
     │   ├── IntegrationNotInProject     the integration has not been added to the Paragon project
+    │   ├── ReadBackMismatch            after a push, Paragon holds other values than were pushed
     │   └── ParagonAPIError             an HTTP error status; carries method, path, status, server message
     │       ├── ParagonAuthError        401/403: login refused, or token not accepted after one re-login
     │       ├── ParagonNotFound         404 (project or object not found)
@@ -156,6 +161,32 @@ class InvalidEnvironmentValue(ProvisionerError):
     """A ``PARAGON_*`` environment variable or secret stack config value is unusable (names it, never its value)."""
 
 
+class EntraError(ProvisionerError):
+    """A client-credentials token request for an app's own secret (`provisioner.entra`) did not succeed."""
+
+
+class SecretRefused(EntraError):
+    """Entra refused the client secret (or the app): an AADSTS code that did not heal within the window.
+
+    Attributes:
+        code: Entra's AADSTS error code (e.g. 7000215), or None when the answer carried none.
+        attempts: Token requests made.
+    """
+
+    def __init__(self, message: str, code: int | None, attempts: int) -> None:
+        self.code = code
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class EntraUnavailable(EntraError):
+    """No usable answer from Entra's token endpoint (network, 5xx, timeouts) within the window."""
+
+
+class EntraTLSError(EntraUnavailable):
+    """The authority host's TLS certificate could not be verified; never retried."""
+
+
 class ParagonError(ProvisionerError):
     """Base class for failures talking to Paragon."""
 
@@ -182,6 +213,10 @@ class ParagonResponseError(ParagonError):
 
 class IntegrationNotInProject(ParagonError):
     """The integration (e.g. ``powerbi``) is not added to the Paragon project yet."""
+
+
+class ReadBackMismatch(ParagonError):
+    """Read back right after a push, Paragon holds another client ID, other scopes or another secret."""
 
 
 class ParagonAPIError(ParagonError):

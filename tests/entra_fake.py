@@ -91,6 +91,8 @@ class TokenRequest:
     secret_fingerprint: str | None
     status: int
     error_code: int | None
+    received_at: float = field(default_factory=time.monotonic)
+    """`time.monotonic` when it was answered (compare with `paragon_fake.RecordedRequest.received_at`)."""
 
 
 def _b64(data: dict[str, Any]) -> str:

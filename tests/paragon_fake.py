@@ -252,6 +252,9 @@ class FakeParagon:
         """TLS handshakes that failed (with ``tls=``: e.g. the client did not trust the certificate)."""
         self.server_errors: list[BaseException] = []
         """Exceptions raised inside the fake's own handlers (answered with 500); should stay empty."""
+        self.after_put: Callable[[dict[str, Any]], None] | None = None
+        """Called, lock held, with the stored credential record after each OAuth PUT: edit ``record["values"]``
+        to model a Paragon that keeps something other than it was sent (a read-back that differs)."""
 
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -622,6 +625,8 @@ class FakeParagon:
                 dateRefreshed=now,
                 values=copy.deepcopy(values),
             )
+        if self.after_put is not None:
+            self.after_put(existing)
         return _Response(200, self._render_credential(existing))
 
     def _list_credentials(self, ctx: _Ctx) -> _Response:

@@ -223,3 +223,22 @@ def test_non_utf8_file_is_one_line(tmp_path: Path) -> None:
     path.write_bytes(VALID_CONFIG.replace("powerbi:", "powerbi: # caf\xe9").encode("latin-1"))
     with pytest.raises(ConfigError, match=r"not UTF-8 text\. Fix: save the file as UTF-8"):
         load_config(path)
+
+
+def test_verify_timeout_defaults_to_two_minutes_and_zero_is_a_warning(write_config: Writer) -> None:
+    from provisioner.config import load_config_report
+
+    assert load_config(write_config(VALID_CONFIG)).paragon.verify_timeout_seconds == 120.0
+    loaded = load_config_report(
+        write_config(VALID_CONFIG.replace("paragon:\n", "paragon:\n  verify_timeout_seconds: 0\n"))
+    )
+    [warning] = [str(w) for w in loaded.warnings if w.key != "scheduled_deployer"]  # owners: test_owners.py
+    assert ":2: paragon.verify_timeout_seconds: warning: 0 turns verification off" in warning and "Fix: " in warning
+
+
+@pytest.mark.parametrize("value", ["-1", "3601", "false", "soon"])
+def test_a_bad_verify_timeout_is_one_line(write_config: Writer, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(VALID_CONFIG.replace("paragon:\n", f"paragon:\n  verify_timeout_seconds: {value}\n")))
+    [problem] = caught.value.problems
+    assert ":2: paragon.verify_timeout_seconds: " in problem

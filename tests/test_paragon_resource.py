@@ -375,14 +375,14 @@ def test_delete_on_destroy_deletes_and_tolerates_404(
 KINDS = ("powerbi", "outlook", "sharepoint", "onedrive", "excel")
 
 
-def test_k_integrations_in_one_project_cost_one_login_one_list_and_k_puts(
+def test_k_integrations_in_one_project_cost_one_login_one_list_and_k_puts_each_read_back(
     fake: FakeParagon, provider: ParagonCredentialProvider
 ) -> None:
     ids = [fake.add_integration(PROJECT, kind) for kind in KINDS]
 
     results = [provider.create(inputs(fake.url, integrationKey=kind)) for kind in KINDS]
 
-    assert counts(fake) == (1, 1, 5) and len(fake.requests) == 7
+    assert counts(fake) == (1, 1, 5) and fake.count("GET", DECRYPTED) == 5 and len(fake.requests) == 12
     assert [r.outs["integrationId"] for r in results if r.outs is not None] == ids
     assert all(fake.credential_for(PROJECT, iid) is not None for iid in ids)
 

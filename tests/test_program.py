@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_azuread as azuread
 import pytest
 from conftest import VALID_CONFIG
 
@@ -123,6 +124,43 @@ def test_paragon_push_gets_the_active_secret_and_the_same_scopes(project_dir: Pa
     assert not any(key.lower().startswith("paragon") or "password" in key.lower() for key in push.inputs)
 
 
+def test_the_push_is_verified_in_the_deploying_tenant_and_no_login_is_an_input(project_dir: Path) -> None:
+    push = one(run(project_dir), "dynamic/paragon:OAuthCredential")
+    assert push.inputs["tenantId"] == "tenant-1", "the deploying client config's tenant: the app's home tenant"
+    assert push.inputs["verifyTimeoutSeconds"] == 120.0
+    assert not any(k.lower().startswith(("arm", "azure", "login")) for k in push.inputs), "no Azure login as input"
+
+
+def test_the_verify_window_comes_from_config(project_dir: Path, write_config: Callable[[str], Path]) -> None:
+    path = write_config(VALID_CONFIG.replace("paragon:\n", "paragon:\n  verify_timeout_seconds: 30\n"))
+    push = one(run(project_dir, config_file=path), "dynamic/paragon:OAuthCredential")
+    assert push.inputs["verifyTimeoutSeconds"] == 30.0
+
+
+def test_the_credential_waits_for_a_service_principal_the_component_holds() -> None:
+    """Whatever the attribute is called, a ServicePrincipal held by the component is an explicit dependency."""
+    from provisioner.program.stack import credential_dependencies
+
+    captured: list[Any] = []
+
+    class Component(pulumi.ComponentResource):
+        def __init__(self) -> None:
+            super().__init__("test:index:Component", "app")
+            self.principal_in_home_tenant = azuread.ServicePrincipal(
+                "app-sp", client_id="c", opts=pulumi.ResourceOptions(parent=self)
+            )
+
+    def program() -> None:
+        app = Component()
+        captured.extend(credential_dependencies(app))  # type: ignore[arg-type]
+        captured.append(app)
+
+    pulumi.runtime.set_mocks(RecordingMocks(), preview=True)
+    program()
+    *deps, app = captured
+    assert deps[0] is app and [type(d) for d in deps[1:]] == [azuread.ServicePrincipal]
+
+
 def test_outputs_and_secret_marked_secret(project_dir: Path) -> None:
     outputs = run(project_dir).outputs
     powerbi = outputs["integrations"]["powerbi"]
@@ -136,6 +174,7 @@ def test_outputs_and_secret_marked_secret(project_dir: Path) -> None:
     )
     assert powerbi["secret"]["active_slot"] == 1
     assert powerbi["secret"]["next_rotation"] == "2026-12-22T00:00:00Z"
+    assert "secret_verified_at" in powerbi, "when Entra last accepted the pushed secret (known after deploy)"
     assert _is_secret(outputs["client_secrets"])
     assert outputs["client_secrets"]["value"] == {"powerbi": "value-of-powerbi-secret-1"}
     assert "value-of" not in repr(outputs["integrations"])

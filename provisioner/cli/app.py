@@ -5,7 +5,7 @@ a stack (plan, status, doctor, validate) choose it the same way: --config FILE, 
 configFile, else $PROVISIONER_CONFIG, else config/<stack>.yaml (docs/config-repo.md).
 
 Exit codes: 0 success; 1 invalid config or a failed check; 2 usage error; status also 3 overdue, 4
-expiring, 5 expired.
+expiring, 5 expired, 6 (--verify) Entra refuses the secret Paragon holds.
 \f
 Import rule, for every command here and every command added later: at module level this file imports only
 the standard library, typer, `provisioner.errors` and the light `provisioner.cli.options`. Each command
@@ -21,12 +21,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import shutil
-import subprocess
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -93,6 +91,11 @@ class OutputFormat(StrEnum):
 
     TEXT = "text"
     JSON = "json"
+
+
+AlertLevel = StrEnum("AlertLevel", {"INFO": "info", "WARNING": "warning", "CRITICAL": "critical"})
+"""Lowest severity of a status report posted to the alert webhook (provisioner.cli.alerts)."""
+AlertPayload = StrEnum("AlertPayload", {"AUTO": "auto", "TEAMS": "teams", "SLACK": "slack", "JSON": "json"})
 
 
 def _stdout() -> Console:
@@ -272,39 +275,6 @@ def validate(
         raise typer.Exit(1)
 
 
-def _read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
-    from provisioner.cli.status import OutputsError, parse_outputs_json
-    from provisioner.config.safe_io import read_text_capped
-
-    if outputs_file is not None:
-        try:
-            text = read_text_capped(outputs_file)
-        except (OSError, ValueError) as err:
-            raise _fail(
-                f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
-            ) from None
-        source = str(outputs_file)
-    else:
-        if shutil.which("pulumi") is None:
-            raise _fail(
-                "the pulumi CLI is not on PATH. Fix: install it, or pass --outputs FILE with the "
-                "output of `pulumi stack output --json`"
-            )
-        command = ["pulumi", "stack", "output", "--json", "--stack", stack]
-        source = " ".join(command)
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-        except OSError as err:
-            raise _fail(f"{source}: could not run ({err.strerror})") from None
-        if done.returncode != 0:
-            raise _fail(f"{source} failed: {' '.join(done.stderr.split())[:500]}")
-        text = done.stdout if done.stdout.strip() else "{}"
-    try:
-        return parse_outputs_json(text, source)
-    except OutputsError as err:
-        raise _fail(str(err)) from None
-
-
 @app.command(short_help="Client secret expiry report (exit 0, 3, 4 or 5 for CI).")
 def status(
     stack: StackOption = None,
@@ -319,10 +289,24 @@ def status(
         ReportFormat, typer.Option("--format", help="text, json, or markdown (with the secret timeline).")
     ] = ReportFormat.TEXT,
     timeline: Annotated[bool, typer.Option("--timeline", help="Also draw the stack's secret timeline.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Also prove with Entra that the secret Paragon holds now works (PARAGON_* login); exit 6 if not."
+        ),
+    ] = False,
+    alert_on: Annotated[
+        AlertLevel,
+        typer.Option(envvar="PROVISIONER_ALERT_ON", help="Post to $PROVISIONER_ALERT_WEBHOOK at or above this."),
+    ] = AlertLevel.WARNING,
+    alert_format: Annotated[
+        AlertPayload,
+        typer.Option(envvar="PROVISIONER_ALERT_FORMAT", help="Webhook payload; auto picks by the URL's host."),
+    ] = AlertPayload.AUTO,
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
-    5 expired, 1 invalid config or outputs, 2 usage error."""
-    from provisioner.cli.status import OutputsError, assess, exit_code
+    5 expired, 6 (--verify) Entra refuses the secret Paragon holds, 1 invalid config or outputs, 2 usage error."""
+    from provisioner.cli.status import OutputsError, assess, exit_code, read_outputs
     from provisioner.cli.status_render import render_status, status_markdown
     from provisioner.config import load_config
     from provisioner.program.rotation import rfc3339
@@ -336,10 +320,17 @@ def status(
         raise _fail(str(err)) from None
     _anchor_warnings(chosen.path, when, at)
     try:
-        reports = assess(_read_outputs(stack, outputs), loaded, when, warn_days)
+        data = read_outputs(stack, outputs)
+        reports = assess(data, loaded, when, warn_days)
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
+    checks = None
+    if verify:
+        from provisioner.cli.verify import combined_exit_code, verify_held_secrets
+
+        checks = verify_held_secrets(data, loaded, os.environ)
+        code = combined_exit_code(code, checks)
     if output_format is ReportFormat.JSON:
         typer.echo(
             json.dumps(
@@ -350,6 +341,7 @@ def status(
                     "warn_days": warn_days,
                     "exit_code": code,
                     "integrations": [r.to_json() for r in reports],
+                    **({"verify": [c.to_json() for c in checks]} if checks is not None else {}),
                 },
                 indent=2,
             )
@@ -362,6 +354,16 @@ def status(
         render_status(reports, f"Client secrets, stack {stack}, as of {rfc3339(when)}", console)
         if timeline:
             _timeline(chosen.path).print(when, console)
+        if checks is not None:
+            from provisioner.cli.verify import render_checks
+
+            render_checks(checks, console)
+    from provisioner.cli.alerts import status_alert
+
+    if line := status_alert(
+        stack, rfc3339(when), code, reports, checks, os.environ, alert_on.value, alert_format.value
+    ):
+        _fail(line)  # a line on stderr only: what was posted, or a warning; never changes the exit code
     raise typer.Exit(code)
 
 

@@ -115,6 +115,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 credentialId=KNOWN_AFTER_DEPLOY,
                 integrationId=KNOWN_AFTER_DEPLOY,
                 secretFingerprint=KNOWN_AFTER_DEPLOY,
+                secretVerifiedAt=KNOWN_AFTER_DEPLOY,
             )
         return KNOWN_AFTER_DEPLOY, state
 

@@ -10,19 +10,24 @@ Pure functions (no Pulumi, no clock reads): `assess` takes the stack outputs (as
       not been applied yet; run ``pulumi up``), or the integration was never deployed
 0     HEALTHY
 1     the report could not be made (invalid config, unreadable outputs); 2 is a command-line usage error
+6     (``status --verify``, `provisioner.cli.verify`) Entra refuses the secret Paragon holds, or Paragon holds
+      none; it outranks every verdict above
 ====  =========================================================================================
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, Final
 
 from provisioner.config import ProvisionerConfig
-from provisioner.config.safe_io import raw_decode_json
+from provisioner.config.safe_io import raw_decode_json, read_text_capped
 from provisioner.program.rotation import parse_rfc3339, rfc3339, rotation_state
 
 
@@ -218,3 +223,37 @@ def assess(outputs: dict[str, Any], config: ProvisionerConfig, now: datetime, wa
 def exit_code(reports: list[SecretReport]) -> int:
     """The worst verdict's code (0 when every integration is healthy)."""
     return max((int(r.health) for r in reports), default=0)
+
+
+def read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
+    """The stack's outputs: from ``outputs_file`` (saved ``pulumi stack output --json``), else by running
+    ``pulumi stack output --json --stack STACK`` (read-only).
+
+    Raises:
+        OutputsError: The file cannot be read, the CLI is missing or fails, or the text is not stack outputs
+            (one line naming the file or command and the fix).
+    """
+    if outputs_file is not None:
+        try:
+            text = read_text_capped(outputs_file)
+        except (OSError, ValueError) as err:
+            raise OutputsError(
+                f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
+            ) from None
+        source = str(outputs_file)
+    else:
+        if shutil.which("pulumi") is None:
+            raise OutputsError(
+                "the pulumi CLI is not on PATH. Fix: install it, or pass --outputs FILE with the "
+                "output of `pulumi stack output --json`"
+            )
+        command = ["pulumi", "stack", "output", "--json", "--stack", stack]
+        source = " ".join(command)
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as err:
+            raise OutputsError(f"{source}: could not run ({err.strerror})") from None
+        if done.returncode != 0:
+            raise OutputsError(f"{source} failed: {' '.join(done.stderr.split())[:500]}")
+        text = done.stdout if done.stdout.strip() else "{}"
+    return parse_outputs_json(text, source)

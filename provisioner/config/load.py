@@ -25,6 +25,7 @@ from provisioner.config.problems import (
     owner_problems,
     redirect_problems,
     scheduled_deployer_warnings,
+    verification_problems,
 )
 from provisioner.config.yaml_source import YamlDocument, read_yaml
 from provisioner.errors import ConfigError, Problem
@@ -111,6 +112,7 @@ def load_config_report(path: Path, *, as_of: date | None = None, as_of_flag: str
     found = problems + catalog_problems(doc, config) + owner_problems(doc, config) + redirect_problems(doc, config)
     if as_of is not None:
         found += anchor_warnings(doc, config, as_of, as_of_flag)
+    found += verification_problems(doc, config)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)

@@ -207,6 +207,13 @@ class ParagonConfig(_Model):
     retry_timeout_seconds: float = Field(
         120.0, gt=0, le=3600, description="Deadline of one Paragon call, attempts and waits included, in seconds."
     )
+    verify_timeout_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=3600,
+        description="How long to keep asking Entra to accept a new client secret before it is pushed to Paragon "
+        "(it replicates for seconds to minutes), attempts and waits included, in seconds; 0 pushes unverified.",
+    )
     ca_bundle: str | None = Field(
         None,
         min_length=1,

@@ -436,3 +436,18 @@ def redirect_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Prob
             )
         )
     return problems
+
+
+def verification_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
+    """A warning when ``paragon.verify_timeout_seconds`` is 0: new secrets reach Paragon unproven."""
+    if config.paragon.verify_timeout_seconds > 0:
+        return []
+    return [
+        doc.problem(
+            ("paragon", "verify_timeout_seconds"),
+            "0 turns verification off: a new client secret is pushed to Paragon without proof that Entra accepts "
+            "it, and a secret still replicating can fail Paragon's first token refreshes",
+            "remove the key (default 120) unless Entra's token endpoint is unreachable from where pulumi up runs",
+            severity="warning",
+        )
+    ]

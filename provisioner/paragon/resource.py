@@ -2,10 +2,21 @@
 
 Inputs (wire names): ``projectId``, ``integrationKey``, ``baseUrl``, ``credentialName``, ``clientId``,
 ``clientSecret`` (a Pulumi secret), ``scopes`` (ONE space-separated string), ``activate``,
-``deleteOnDestroy``, ``retryTimeoutSeconds``, ``caBundle`` (a PEM file path or null), and ``extraValues``
+``deleteOnDestroy``, ``retryTimeoutSeconds``, ``caBundle`` (a PEM file path or null), ``extraValues``
 (only when non-empty: non-secret strings merged into the credential's ``values`` next to
-clientId/clientSecret/scopes). Outputs add ``credentialId``, ``integrationId`` and ``secretFingerprint``;
-the secret itself is never an output.
+clientId/clientSecret/scopes), ``tenantId`` (the app's home tenant; not secret) and ``verifyTimeoutSeconds``
+(0 skips verification). Outputs add ``credentialId``, ``integrationId``, ``secretFingerprint`` and
+``secretVerifiedAt``; the secret itself is never an output.
+
+A push is verified on both sides (docs/rotation.md): before a new secret goes to Paragon (create, or an
+update whose secret fingerprint changed), the provider proves that Entra accepts it with a client-credentials
+token request against ``tenantId`` (`provisioner.entra.secret_check`, retried inside ``verifyTimeoutSeconds``
+while a new secret replicates); a refusal fails the step and nothing is pushed, so Paragon keeps its previous
+secret. After every push it reads the credential back (`provisioner.paragon.readback`) and fails when Paragon
+holds another client ID, other scopes or another secret. ``secretVerifiedAt`` (UTC RFC 3339) records when Entra
+last accepted the secret pushed; without ``tenantId`` (or with ``verifyTimeoutSeconds`` 0) it stays null.
+``tenantId`` and ``verifyTimeoutSeconds`` are never compared by ``diff``: stacks deployed before they existed
+see no change, and changing them alone calls nobody (they act at the next push).
 
 The provider object is pickled into state and run in Pulumi's dynamic provider process, so it holds no
 client, token or login: each method builds a `ParagonClient` from the environment at call time
@@ -36,12 +47,9 @@ outputs this provider returns never hold it, only ``secretFingerprint``.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
-import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -63,9 +71,13 @@ from pydantic import SecretStr
 
 from provisioner.catalog import reserved_value_keys
 from provisioner.config import check_base_url
-from provisioner.errors import ProvisionerError
+from provisioner.entra.secret_check import DEFAULT_WINDOW_SECONDS, verify_client_secret
+from provisioner.errors import ProvisionerError, ReadBackMismatch
 from provisioner.paragon.client import ParagonClient, RetryPolicy, SessionCache
 from provisioner.paragon.login import STACK_CONFIG_KEYS, base_url_from, login_from
+from provisioner.paragon.pickle_patch import pickler_restored
+from provisioner.paragon.readback import read_back_problem
+from provisioner.paragon.readback import secret_fingerprint as secret_fingerprint  # re-exported: its old home
 from provisioner.transport.connections import HttpClientPool
 
 log = logging.getLogger("provisioner.paragon")
@@ -81,15 +93,8 @@ UPDATE_ON: Final = ("baseUrl", "clientId", "scopes", "credentialName", "activate
 """Inputs pushed to Paragon in place when they change (plus the secret, by fingerprint)."""
 SETTINGS_ONLY: Final = ("deleteOnDestroy", "retryTimeoutSeconds", "caBundle")
 """Inputs that only change how the provider behaves: recorded in state without calling Paragon."""
-_FINGERPRINT_DOMAIN: Final = b"paragon-provisioner/client-secret/v1\x00"
-
-
-def secret_fingerprint(secret: str) -> str:
-    """A one-way fingerprint of a client secret, safe to keep in state: ``sha256:<hex>``.
-
-    Client secrets are random 40-character values, so the digest reveals nothing usable.
-    """
-    return "sha256:" + hashlib.sha256(_FINGERPRINT_DOMAIN + secret.encode()).hexdigest()
+NOT_DIFFED: Final = ("tenantId", "verifyTimeoutSeconds")
+"""Inputs used only at the next push: never a change by themselves (old states lack them; see the docstring)."""
 
 
 IMPORT_NOT_SUPPORTED: Final = (
@@ -220,6 +225,13 @@ class ParagonCredentialProvider(ResourceProvider):
             problem = extra_values_problem(_plain(extra))
             if problem:
                 failures.append(CheckFailure("extraValues", problem))
+        window = _plain(news.get("verifyTimeoutSeconds"))
+        if window is not None and not is_unknown(window):
+            if isinstance(window, bool) or not isinstance(window, int | float) or not 0 <= window <= 3600:
+                failures.append(CheckFailure("verifyTimeoutSeconds", "verifyTimeoutSeconds must be 0 to 3600 seconds"))
+        tenant = news.get("tenantId")
+        if tenant is not None and not is_unknown(tenant) and (not isinstance(_plain(tenant), str) or not tenant):
+            failures.append(CheckFailure("tenantId", "tenantId must be the app's home tenant ID"))
         base_url = news.get("baseUrl")
         if isinstance(base_url, str) and not is_unknown(base_url):
             try:
@@ -233,7 +245,8 @@ class ParagonCredentialProvider(ResourceProvider):
 
         An unknown project or integration key is a replace, any other unknown an update. The answer always
         carries ``delete_before_replace=True`` (the engine reads it only when it replaces, including
-        ``--replace``): Paragon keeps one credential per integration, see the module docstring.
+        ``--replace``): Paragon keeps one credential per integration, see the module docstring. `NOT_DIFFED`
+        inputs are never compared.
         """
         replaces = _changed(olds, news, REPLACE_ON)
         changed = _changed(olds, news, UPDATE_ON) + _changed(olds, news, SETTINGS_ONLY)
@@ -241,11 +254,43 @@ class ParagonCredentialProvider(ResourceProvider):
             changed.append("clientSecret")
         return DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[], delete_before_replace=True)
 
-    def _push(self, props: dict[str, Any]) -> dict[str, Any]:
+    def _verify(self, props: Mapping[str, Any]) -> str | None:
+        """Prove that Entra accepts the new secret before it is pushed; its UTC RFC 3339 time, or None when
+        verification is off (no ``tenantId``, or ``verifyTimeoutSeconds`` 0).
+
+        Raises:
+            SecretRefused / EntraUnavailable: One line naming the integration, the step and Entra's code.
+        """
+        tenant = _plain(props.get("tenantId"))
+        window = _plain(props.get("verifyTimeoutSeconds"))
+        window = DEFAULT_WINDOW_SECONDS if window is None else float(window)
+        if not tenant or window <= 0:
+            return None
+        checked = verify_client_secret(
+            str(tenant),
+            str(props["clientId"]),
+            SecretStr(str(_plain(props["clientSecret"]))),
+            window_seconds=window,
+            fresh=True,
+            what=f"{props['integrationKey']}: verify before push",
+        )
+        return checked.at_rfc3339
+
+    def _push(
+        self, props: dict[str, Any], *, new_secret: bool, olds: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Verify (when the secret is new), upsert, read back; the outputs.
+
+        Raises:
+            SecretRefused / EntraUnavailable: Entra did not accept a new secret: nothing was pushed.
+            ReadBackMismatch: Paragon holds other values than were pushed.
+        """
         project_id = str(props["projectId"])
         secret = str(_plain(props["clientSecret"]))
+        key = str(props["integrationKey"])
+        verified_at = self._verify(props) if new_secret else (olds or {}).get("secretVerifiedAt")
         with self._client(props) as client:
-            integration = client.find_integration(project_id, str(props["integrationKey"]))
+            integration = client.find_integration(project_id, key)
             credential = client.upsert_oauth_credential(
                 project_id,
                 integration,
@@ -255,6 +300,16 @@ class ParagonCredentialProvider(ResourceProvider):
                 scopes=str(props["scopes"]),
                 extra_values=_extra_values(props),
             )
+            held = client.get_decrypted_credential(project_id, credential.id)
+            problem = read_back_problem(
+                held, client_id=str(props["clientId"]), scopes=str(props["scopes"]), secret=secret
+            )
+            if problem:
+                raise ReadBackMismatch(
+                    f"{key}: read back after push: Paragon credential {credential.id}: {problem}. Fix: check the "
+                    "integration's settings in the Paragon dashboard (an edit during the run?); the next pulumi up "
+                    "pushes again, and a lasting mismatch means Paragon's API stores values differently: report it"
+                )
             if props.get("activate") and integration.is_active is not True:
                 client.set_integration_active(project_id, integration.id, True)
         outs = {k: v for k, v in props.items() if k != "clientSecret"}
@@ -262,27 +317,33 @@ class ParagonCredentialProvider(ResourceProvider):
             credentialId=credential.id,
             integrationId=integration.id,
             secretFingerprint=secret_fingerprint(secret),
+            secretVerifiedAt=verified_at,
         )
         return outs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Upsert the credential; the resource ID is Paragon's credential ID."""
-        outs = self._push(props)
+        """Verify the secret with Entra, upsert the credential, read it back; the resource ID is Paragon's
+        credential ID."""
+        outs = self._push(props, new_secret=True)
         return CreateResult(str(outs["credentialId"]), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        """Upsert again with the new values; when only provider settings changed, record them without a call.
+        """Upsert again with the new values (verified first when the secret is new, read back after); when only
+        provider settings changed, record them without a call.
 
         When only ``activate`` changed, no PUT: turned on, the integration is activated (PATCH) if it is not
         active yet; turned off, nothing is called (the provisioner never deactivates).
         """
         changed = _changed(olds, news, UPDATE_ON)
-        if _secret_changed(olds, news) or any(key != "activate" for key in changed):
-            return UpdateResult(self._push(news))
+        new_secret = _secret_changed(olds, news)
+        if new_secret or any(key != "activate" for key in changed):
+            return UpdateResult(self._push(news, new_secret=new_secret, olds=olds))
         if changed and news.get("activate"):
             self._activate(news)
         outs = {k: v for k, v in news.items() if k != "clientSecret"}
-        outs.update({k: olds.get(k) for k in ("credentialId", "integrationId", "secretFingerprint")})
+        outs.update(
+            {k: olds.get(k) for k in ("credentialId", "integrationId", "secretFingerprint", "secretVerifiedAt")}
+        )
         return UpdateResult(outs)
 
     def _activate(self, props: dict[str, Any]) -> None:
@@ -352,6 +413,10 @@ class OAuthCredentialArgs:
             or None for the default store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / certifi).
         extra_values: Non-secret values merged into the credential's ``values`` (Paragon does not document
             their keys; see docs/integrations.md). Sent only when non-empty.
+        tenant_id: The app's home tenant ID (the deploying identity's tenant), where a new secret is verified
+            before it is pushed; None: no verification.
+        verify_timeout_seconds: How long to keep asking Entra to accept a new secret (attempts and waits), in
+            seconds; 0 skips verification (``paragon.verify_timeout_seconds``).
     """
 
     project_id: str
@@ -366,28 +431,8 @@ class OAuthCredentialArgs:
     retry_timeout_seconds: float = 120.0
     extra_values: Mapping[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
-
-
-_PICKLER_PATCHED_BY_PULUMI: Final = ("_batch_setitems", "save_dict")
-
-
-@contextlib.contextmanager
-def _pickler_restored() -> Iterator[None]:
-    """Undo, after the block, pulumi.dynamic's class-level patches of ``pickle._Pickler``.
-
-    ``pulumi.dynamic.serialize_provider`` (pulumi 3.x) wraps ``pickle._Pickler._batch_setitems`` in a
-    dict-sorting function each time a dynamic resource is constructed, and never unwraps it. After K
-    dynamic resources in one process every pickled dict is sorted K times through K nested calls: the
-    program's time grows quadratically with the number of integrations, and a RecursionError ends it
-    after about 950 (fewer in a deep stack). Restoring the attributes after each construction keeps
-    exactly one wrap per serialization, so the serialized provider is the same and the cost is flat.
-    """
-    saved = {name: vars(pickle._Pickler)[name] for name in _PICKLER_PATCHED_BY_PULUMI if name in vars(pickle._Pickler)}
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(pickle._Pickler, name, value)
+    tenant_id: pulumi.Input[str] | None = None
+    verify_timeout_seconds: float = DEFAULT_WINDOW_SECONDS
 
 
 class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
@@ -405,6 +450,8 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
     """``sha256:<hex>`` of the secret Paragon holds (as of the last push or refresh)."""
     scopes: pulumi.Output[str]
     """The scope string Paragon holds."""
+    secretVerifiedAt: pulumi.Output[str | None]
+    """UTC RFC 3339 time Entra last accepted the secret pushed (before the push); None when not verified."""
 
     def __init__(self, name: str, args: OAuthCredentialArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         props: dict[str, Any] = {
@@ -419,13 +466,16 @@ class OAuthCredential(Resource, module="paragon", name="OAuthCredential"):
             "deleteOnDestroy": args.delete_on_destroy,
             "retryTimeoutSeconds": args.retry_timeout_seconds,
             "caBundle": args.ca_bundle,
+            "tenantId": args.tenant_id,
+            "verifyTimeoutSeconds": args.verify_timeout_seconds,
             "credentialId": None,
             "integrationId": None,
             "secretFingerprint": None,
+            "secretVerifiedAt": None,
         }
         if args.extra_values:
             props["extraValues"] = dict(args.extra_values)
         # Paragon holds one credential per integration: a replacement must delete before it creates.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-        with _pickler_restored():
+        with pickler_restored():
             super().__init__(ParagonCredentialProvider(), name, props, opts)

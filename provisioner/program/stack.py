@@ -68,6 +68,20 @@ def portable_path(path: str | None) -> str | None:
         return path
 
 
+def credential_dependencies(app: AppRegistration) -> list[pulumi.Resource]:
+    """What an integration's Paragon credential waits for: its app registration component and, named
+    explicitly, any service principal the component holds.
+
+    The provider proves a new secret with a token request for the app in its home tenant before pushing it,
+    and Entra issues no token to an app without a service principal there (AADSTS7000229). Depending on a
+    component already waits for its children (the SDK expands it), but a service principal kept as an attribute
+    of the component (whatever it is called, wherever it is parented) is listed too, so the order never hangs on
+    where it was declared.
+    """
+    principals = [value for value in vars(app).values() if isinstance(value, azuread.ServicePrincipal)]
+    return [app, *principals]
+
+
 def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any]:
     """Declare every resource of the stack and return the stack outputs.
 
@@ -133,8 +147,10 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                 retry_timeout_seconds=config.paragon.retry_timeout_seconds,
                 extra_values=dict(integration.paragon_values),
                 ca_bundle=portable_path(config.paragon.ca_bundle),
+                tenant_id=app.tenant_id,
+                verify_timeout_seconds=config.paragon.verify_timeout_seconds,
             ),
-            opts=pulumi.ResourceOptions(depends_on=[app]),
+            opts=pulumi.ResourceOptions(depends_on=credential_dependencies(app)),
         )
         integrations[key] = {
             "app": owner,
@@ -152,6 +168,7 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
             "secret_end_date": state.active.end_date_rfc3339,
             "secret": _secret_outputs(app, state),
             "paragon_credential_id": credential.credentialId,
+            "secret_verified_at": credential.secretVerifiedAt,
         }
         secrets[key] = app.active_secret
     return {"integrations": integrations, "client_secrets": pulumi.Output.secret(secrets)}

@@ -1,0 +1,1 @@
+"""Microsoft Entra ID's token endpoint: proving that an app's client secret is accepted (`secret_check`)."""
