@@ -184,7 +184,7 @@ def deployer_row(reads: TenantReads) -> CheckResult:
         return CheckResult(
             name,
             Status.WARNING,
-            f"{me} holds {held}: {READ_WRITE_ALL} works but is broader than pulumi up needs",
+            f"{me} holds {held}: that works, but {READ_WRITE_ALL} is broader than pulumi up needs",
             f"grant {OWNED_BY} and {APP_READ_ALL} instead and remove {READ_WRITE_ALL}, once scheduled_deployer owns "
             "the apps (docs/owners.md)",
         )

@@ -62,13 +62,17 @@ def _named(policy: AppManagementPolicy) -> str:
     return f'the app-management policy "{name}" ({policy.id}) assigned to the app'
 
 
-def _exemption(targets: str) -> str:
+def _exemption(targets: str, new: bool) -> str:
+    first = (
+        "; an app must exist before a policy can be assigned to it, so a first pulumi up creates the apps and stops "
+        "at their secrets, and the run after the assignment completes"
+        if new
+        else ""
+    )
     return (
         "the exemption route: a Cloud Application Administrator creates a custom app-management policy without the "
-        "passwordAddition restriction (POST /policies/appManagementPolicies) and assigns it to "
-        f"{targets} (POST /applications/{{object-id}}/appManagementPolicies/$ref); an app must exist before a "
-        "policy can be assigned to it, so a first pulumi up creates the apps and stops at their secrets, and the "
-        f"run after the assignment completes. {POLICY_DOC}"
+        f"passwordAddition restriction (POST /policies/appManagementPolicies) and assigns it to {targets} "
+        f"(POST /applications/{{object-id}}/appManagementPolicies/$ref){first}. {POLICY_DOC}"
     )
 
 
@@ -86,7 +90,12 @@ def _lifetime_fix(app: AppSecrets, allowed: float) -> str:
 
 
 def judge(
-    policies: Sequence[AppManagementPolicy], created: datetime, apps: Sequence[AppSecrets], what: str
+    policies: Sequence[AppManagementPolicy],
+    created: datetime,
+    apps: Sequence[AppSecrets],
+    what: str,
+    targets: str,
+    new: bool,
 ) -> tuple[Status, str, str]:
     """The verdict of the policies that apply to ``apps`` (created at ``created``): status, detail, fix.
 
@@ -95,6 +104,8 @@ def judge(
         created: The apps' creation time (now for apps ``pulumi up`` will create).
         apps: The apps judged and the lifetime each requests.
         what: The apps in words, e.g. ``the app registration of powerbi``.
+        targets: The apps in the fix, e.g. ``app 1111…``.
+        new: True for apps ``pulumi up`` has yet to create.
     """
     in_force = [p for p in policies if p.is_enabled]
     for policy in in_force:
@@ -109,7 +120,7 @@ def judge(
                 Status.FAILED,
                 f"{_named(policy)} blocks adding client secrets (passwordAddition) to apps{since}, which covers "
                 f"{what}: pulumi up would fail at both secret slots and Paragon would get no secret",
-                _exemption(what),
+                _exemption(targets, new),
             )
     problems: list[tuple[str, str]] = []
     caps: list[str] = []
@@ -150,7 +161,9 @@ def new_apps_row(reads: TenantReads, apps: Sequence[AppSecrets], now: datetime) 
     except Unchecked as err:
         return CheckResult(name, err.status, err.detail, err.fix)
     keys = ", ".join(a.key for a in apps)
-    status, detail, fix = judge([default], now, apps, f"the new app registration(s) of {keys}")
+    status, detail, fix = judge(
+        [default], now, apps, f"the new app registration(s) of {keys}", "each of them once created", new=True
+    )
     return CheckResult(name, status, detail, fix)
 
 
@@ -165,7 +178,7 @@ def deployed_app_row(reads: TenantReads, app: AppSecrets, found: Application) ->
         return CheckResult(name, err.status, err.detail, err.fix)
     created = found.created_date_time or UNDATED
     what = f"the app registration of {app.key} (client {found.app_id}, created {created.date().isoformat()})"
-    status, detail, fix = judge(policies, created, [app], what)
+    status, detail, fix = judge(policies, created, [app], what, f"app {found.app_id}", new=False)
     if enabled and status is Status.OK:
         detail += "; its assigned policy overrides the tenant default"
     return CheckResult(name, status, detail, fix)
