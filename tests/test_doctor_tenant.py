@@ -21,6 +21,7 @@ from graph_helpers import USER_CLAIMS, jwt
 from paragon_fake import FakeParagon
 from test_doctor import (  # the fake tools, Paragon and a healthy environment of the main doctor tests
     NOW,
+    PROJECT_DIR,
     TENANT,
     FakeTools,
     answer,
@@ -388,7 +389,8 @@ def test_a_refused_read_is_a_skipped_row_naming_the_permission(
     row = rows[check]
     assert row["status"] == "skipped", row
     assert row["detail"].startswith(needs)
-    assert "pulumi up itself does not need it" in row["fix"]
+    policy = "Policy.Read.All is read-only and only doctor needs it"
+    assert (policy if "Policy" in needs else "pulumi up needs it too") in row["fix"]
     assert "Traceback" not in output
     assert code == 0
 
@@ -466,3 +468,11 @@ def test_no_secret_or_token_in_any_row(tenant: FakeTools, graph: FakeGraph) -> N
         assert "eyJ" not in result.stdout  # no JWT (Graph's access token) anywhere
         assert "Traceback" not in result.stdout
     assert fake_app.app_id in result.stdout
+
+
+def test_docs_list_every_tenant_row() -> None:
+    text = (PROJECT_DIR / "docs" / "doctor.md").read_text("utf-8")
+    for name in ("deployer", "app-policy", "app-policy:<key>", "resource-sp:<key>", "owners:<key>", "publisher:<key>"):
+        assert f"| `{name}` |" in text, name
+    for permission in ("Policy.Read.All", "Application.Read.All"):
+        assert permission in text

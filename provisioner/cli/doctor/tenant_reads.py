@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from provisioner.graph.reader import GraphReader
 
 T = TypeVar("T")
+DEPLOY_NEEDS = frozenset({"Application.Read.All"})
+"""Graph permissions that ``pulumi up`` needs anyway (the others doctor asks for are for its own reads)."""
 DOCTOR_GRAPH_ATTEMPTS = 3
 """Attempts per Graph read during doctor (a deployment-sized budget is not needed to answer a preflight)."""
 
@@ -112,11 +114,17 @@ class TenantReads:
     def _unchecked(self, err: GraphError) -> Unchecked:
         if isinstance(err, GraphForbidden):
             needs = err.needs or "a Microsoft Graph permission"
+            extra = [p for p in err.permissions if p not in DEPLOY_NEEDS]
+            why = (
+                f"{' and '.join(extra)} is read-only and only doctor needs it"
+                if extra
+                else "pulumi up needs it too, to read the resource APIs' scopes"
+            )
             return Unchecked(
                 Status.SKIPPED,
                 f"needs {needs} (Microsoft Graph refused the read: {err.status} {err.code or 'Forbidden'})",
-                f"to run this check, give the identity running doctor the read-only Graph permission {needs} "
-                "(pulumi up itself does not need it), or run doctor as someone who has it",
+                f"to run this check, give the identity running doctor the Graph permission {needs} ({why}), or run "
+                "doctor as someone who has it",
             )
         if isinstance(err, GraphSignInError):
             what, how = _split_fix(str(err))
