@@ -197,8 +197,17 @@ def test_default_policy_kinds_against_new_apps(
         ([password_addition_blocked()], [password_lifetime("P60D")], "2026-06-01T00:00:00Z", "failed", "at most 60"),
         ([], [password_addition_blocked()], "2026-06-01T00:00:00Z", "failed", "assigned to the app"),
         ([password_addition_blocked()], "disabled", "2026-06-01T00:00:00Z", "failed", "tenant default"),
+        ([password_addition_blocked(after="2026-07-01T00:00:00")], None, "2026-08-01T00:00:00", "failed", "2026-07"),
     ],
-    ids=["default-blocks", "exempted", "created-before", "assigned-cap", "assigned-blocks", "disabled-assignment"],
+    ids=[
+        "default-blocks",
+        "exempted",
+        "created-before",
+        "assigned-cap",
+        "assigned-blocks",
+        "disabled-assignment",
+        "times-without-zone",
+    ],
 )
 def test_the_policy_in_force_for_a_deployed_app(
     tenant: FakeTools,

@@ -50,9 +50,14 @@ class AppSecrets:
         return min(self.policy.lifetime_days, self.policy.max_lifetime_days)
 
 
+def _utc(moment: datetime) -> datetime:
+    """A time without a zone read as UTC (Graph's times are UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _applies(restriction: PasswordRestriction, created: datetime) -> bool:
     after = restriction.restrict_for_apps_created_after_date_time
-    return restriction.enabled and (after is None or created > after)
+    return restriction.enabled and (after is None or _utc(created) > _utc(after))
 
 
 def _named(policy: AppManagementPolicy) -> str:
