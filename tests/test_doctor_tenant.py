@@ -36,6 +36,7 @@ from typer.testing import CliRunner
 from provisioner.cli.app import app
 
 CI_CLIENT = "22222222-3333-4444-8555-666666666666"
+CI_OBJECT = "77777777-7777-4777-8777-777777777777"  # its service principal's object ID (the token's oid)
 OIDC_TOKEN = "canary.oidc-federated-token.4c7e19"
 GRAPH_403_CANARY = "canary-graph-message-8b2d"
 PARAGON_SECRET = "c4n4ry-7e1f-9a0b-q3x8"
@@ -71,7 +72,7 @@ def tenant(
 
     The Paragon password is one without English words in it: the scrubber redacts any 8-character run of a
     secret, and test_doctor's canary password contains "password", which every passwordAddition row names."""
-    entra.add_app(TENANT, CI_CLIENT, roles=OWNED_BY)
+    entra.add_app(TENANT, CI_CLIENT, roles=OWNED_BY).object_id = CI_OBJECT
     entra.add_assertion(TENANT, CI_CLIENT, OIDC_TOKEN)
     paragon.add_user("tenant@example.com", PARAGON_SECRET)
     for name, value in {
@@ -97,10 +98,20 @@ def with_scheduled_deployer(object_id: str = SCHEDULED) -> None:
     path.write_text(f"scheduled_deployer: {object_id}\n" + path.read_text("utf-8"), "utf-8")
 
 
-def deploy(fake_tools: FakeTools, graph: FakeGraph, created: str = "2026-06-01T00:00:00Z", **fields: Any) -> FakeApp:
-    """The stack as deployed: its outputs name DEPLOYED_CLIENT, and the tenant holds that app registration."""
+def deploy(
+    fake_tools: FakeTools,
+    graph: FakeGraph,
+    created: str = "2026-06-01T00:00:00Z",
+    owners: tuple[str, ...] = (CI_OBJECT,),
+    **fields: Any,
+) -> FakeApp:
+    """The stack as deployed (by the CI identity, an owner by default): its outputs name DEPLOYED_CLIENT, and the
+    tenant holds that app registration."""
     fake_tools.install("pulumi", healthy_pulumi(deployed_outputs(NOW)))
-    return graph.add_application(DEPLOYED_CLIENT, createdDateTime=created, **fields)
+    fake_app = graph.add_application(DEPLOYED_CLIENT, createdDateTime=created, **fields)
+    for owner in owners:
+        add_owner(fake_app, owner)
+    return fake_app
 
 
 def add_owner(fake_app: FakeApp, object_id: str) -> None:
@@ -234,37 +245,45 @@ def test_the_policy_in_force_for_a_deployed_app(
     assert code == (1 if status == "failed" else 0), failed(rows)
 
 
+OTHER = "99999999-9999-4999-8999-999999999999"
+REFUSED = "you are signed in as it without Application.ReadWrite.All, so this pulumi up will be refused"
+
+
 @pytest.mark.parametrize(
-    ("scheduled", "owner", "roles", "status", "found"),
+    ("scheduled", "owners", "roles", "status", "found"),
     [
-        (True, SCHEDULED, OWNED_BY, "ok", f"scheduled_deployer {SCHEDULED} is an owner"),
-        (True, "99999999-9999-4999-8999-999999999999", OWNED_BY, "warning", "is not an owner"),
-        (True, "ci", OWNED_BY, "failed", "you are signed in as it, so this pulumi up will be refused"),
-        (False, "99999999-9999-4999-8999-999999999999", OWNED_BY, "warning", "scheduled_deployer is not set"),
+        ("scheduled", (SCHEDULED, "ci"), OWNED_BY, "ok", f"scheduled_deployer {SCHEDULED} is an owner"),
+        ("scheduled", (OTHER, "ci"), OWNED_BY, "warning", "is not an owner"),
+        ("ci", (OTHER,), OWNED_BY, "failed", f"scheduled_deployer <ci> is not an owner of {DEPLOYED_CLIENT}"),
+        ("scheduled", (SCHEDULED,), OWNED_BY, "failed", f"app identity {CI_CLIENT} (<ci>) is not an owner"),
+        ("scheduled", (SCHEDULED,), ("Application.ReadWrite.All",), "ok", "is an owner"),
+        (None, (OTHER, "ci"), OWNED_BY, "warning", "scheduled_deployer is not set"),
+        (None, (OTHER,), OWNED_BY, "failed", REFUSED),
     ],
-    ids=["kept", "lost", "lost-and-signed-in-as-it", "not-configured"],
+    ids=["kept", "lost", "lost-signed-in-as-it", "ci-not-owner", "ci-all", "not-configured", "not-configured-refused"],
 )
 def test_owners_of_a_deployed_app(
     tenant: FakeTools,
     graph: FakeGraph,
     entra: FakeEntra,
-    scheduled: bool,
-    owner: str,
+    scheduled: str | None,
+    owners: tuple[str, ...],
     roles: tuple[str, ...],
     status: str,
     found: str,
 ) -> None:
-    ci_object = entra.app(TENANT, CI_CLIENT).object_id
-    if scheduled:
-        with_scheduled_deployer(ci_object if owner == "ci" else SCHEDULED)
-    fake_app = deploy(tenant, graph)
-    add_owner(fake_app, "99999999-9999-4999-8999-999999999999" if owner == "ci" else owner)
+    if scheduled is not None:
+        with_scheduled_deployer(CI_OBJECT if scheduled == "ci" else SCHEDULED)
+    deploy(tenant, graph, owners=tuple(CI_OBJECT if o == "ci" else o for o in owners))
     set_roles(entra, *roles)
-    _, rows, _ = run()
+    code, rows, _ = run()
     row = rows["owners:powerbi"]
     assert row["status"] == status, row
-    assert found in row["detail"]
+    assert found.replace("<ci>", CI_OBJECT) in row["detail"]
     assert "docs/owners.md" in row["fix"] or status == "ok"
+    if status == "failed":
+        assert REFUSED in row["detail"]
+        assert "Cloud Application Administrator" in row["fix"] and code == 1
 
 
 @pytest.mark.parametrize(

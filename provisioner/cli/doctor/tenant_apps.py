@@ -30,15 +30,28 @@ def owners_row(
 ) -> CheckResult:
     """``owners:<key>``: does the deployed app keep ``scheduled_deployer`` (and the declared owners)?
 
-    ``failed`` when the identity signing in now *is* ``scheduled_deployer``, is not an owner and has only
-    ``Application.ReadWrite.OwnedBy``: its ``pulumi up`` is refused. ``warning`` when ``scheduled_deployer`` is
-    missing otherwise, or is not configured at all. Needs ``Application.Read.All``.
+    ``failed`` when the app identity signed in now (``scheduled_deployer`` or another) is not an owner and lacks
+    ``Application.ReadWrite.All``: its ``pulumi up`` is refused for this app. ``warning`` when
+    ``scheduled_deployer`` is not an owner otherwise, or is not configured at all. Needs ``Application.Read.All``.
     """
     name = f"owners:{key}"
     owners = reads.read(f"owners:{found.id}", lambda r: r.application_owners(found.id))
     ids = {o.id.lower() for o in owners}
     shown = ", ".join(f"{o.display_name or o.user_principal_name or o.kind} ({o.id})" for o in owners) or "none"
     scheduled = config.scheduled_deployer
+    me = (deployer.object_id or "").lower() if deployer is not None else ""
+    if deployer is not None and deployer.kind == "app" and READ_WRITE_ALL not in deployer.roles and me not in ids:
+        is_scheduled = bool(scheduled) and me == (scheduled or "").lower()
+        subject = f"scheduled_deployer {scheduled}" if is_scheduled else f"app identity {deployer.app_id} ({me})"
+        return CheckResult(
+            name,
+            Status.FAILED,
+            f"{subject} is not an owner of {found.app_id} (owners: {shown}); you are signed in as it without "
+            f"{READ_WRITE_ALL}, so this pulumi up will be refused for this app",
+            "run pulumi up once as a person with Cloud Application Administrator (or Application Administrator) "
+            "with this identity's object ID as scheduled_deployer, which makes it an owner again; "
+            f"{OWNED_BY} alone cannot add an owner (docs/owners.md)",
+        )
     if not scheduled:
         return CheckResult(
             name,
@@ -61,13 +74,8 @@ def owners_row(
     detail = f"scheduled_deployer {scheduled} is not an owner of {found.app_id} (owners: {shown})"
     fix = (
         "run pulumi up once as a person with Cloud Application Administrator (or Application Administrator), "
-        "which adds it back; Application.ReadWrite.OwnedBy alone cannot add an owner (docs/owners.md)"
+        f"which adds it back; {OWNED_BY} alone cannot add an owner (docs/owners.md)"
     )
-    is_scheduled = deployer is not None and (deployer.object_id or "").lower() == scheduled.lower()
-    if is_scheduled and deployer is not None and READ_WRITE_ALL not in deployer.roles:
-        return CheckResult(
-            name, Status.FAILED, f"{detail}; you are signed in as it, so this pulumi up will be refused", fix
-        )
     return CheckResult(name, Status.WARNING, f"{detail}: its scheduled pulumi up will be refused{plan}", fix)
 
 
