@@ -60,7 +60,7 @@ CANARIES = {
     "ARM_CLIENT_SECRET": "canary-arm-client-secret-0c2d",
 }
 READ_ONLY_PULUMI = (("version",), ("whoami",), ("stack", "output"), ("config", "get"))
-READ_ONLY_AZ = (("account", "show"),)
+READ_ONLY_AZ = (("account", "show"), ("account", "get-access-token"))
 OPENSSL = shutil.which("openssl")  # looked up before the tests narrow PATH to the fake tools
 SCRUBBED_PREFIXES = ("ARM_", "AZURE_", "PARAGON_", "PULUMI_", "ACTIONS_", "PROVISIONER_")
 
@@ -151,12 +151,16 @@ HEALTHY_AZ = {"account show": answer({"tenantId": TENANT, "user": {"name": "dev@
 
 
 @pytest.fixture
-def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTools:
+def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused_port: int) -> FakeTools:
     """A project folder (Pulumi.yaml, config/dev.yaml, a passphrase stack file) as the working directory,
-    an environment without any real Azure/Paragon/Pulumi settings, and the fake tools' folder as PATH."""
+    an environment without any real Azure/Paragon/Pulumi settings, and the fake tools' folder as PATH.
+    Microsoft Graph and Entra's sign-in host point at a refused loopback port, so the tenant checks can never
+    reach the internet here (tests/test_doctor_tenant.py runs them against the fakes)."""
     for name in list(os.environ):
         if name.startswith(SCRUBBED_PREFIXES):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("PROVISIONER_GRAPH_URL", f"http://127.0.0.1:{refused_port}")
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", f"https://127.0.0.1:{refused_port}")
     (tmp_path / "config").mkdir()
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     shutil.copy(PROJECT_DIR / "config" / "dev.yaml", tmp_path / "config" / "dev.yaml")
@@ -240,7 +244,15 @@ def test_healthy_setup_is_all_ok_within_the_call_budget(healthy: FakeTools, para
         "paragon-credential:powerbi": "ok",
         "redirect-uri": "skipped",  # the fake listens on 127.0.0.1, not zeus.<domain>
         "rotation:powerbi": "ok",
+        # The tenant rows: the fake az has no Graph token here (tests/test_doctor_tenant.py reads the fake Graph).
+        "deployer": "skipped",
+        "app-policy": "ok",  # every app of the stack is deployed
+        "app-policy:powerbi": "skipped",
+        "resource-sp:powerbi": "skipped",
+        "owners:powerbi": "skipped",
+        "publisher:powerbi": "skipped",
     }
+    assert rows["deployer"].detail.startswith("no Azure sign-in for Microsoft Graph: Microsoft Graph sign-in with ")
     assert doctor_exit_code(list(rows.values())) == 0
     assert "pulumi v3.150.0" in rows["pulumi-cli"].detail
     assert "file:///var/pulumi-state" in rows["pulumi-login"].detail
@@ -257,7 +269,8 @@ def test_healthy_setup_is_all_ok_within_the_call_budget(healthy: FakeTools, para
         ["whoami", "--json"],
         ["stack", "output", "--json", "--stack", "dev"],
     ]
-    assert healthy.calls("az") == [["account", "show", "--output", "json"]]
+    assert healthy.calls("az")[0] == ["account", "show", "--output", "json"]
+    assert [argv[:2] for argv in healthy.calls("az")[1:]] == [["account", "get-access-token"]]  # one token try
 
 
 def test_access_token_login_makes_no_login_call(

@@ -84,11 +84,13 @@ class Application(GraphModel):
     Attributes:
         id: The object ID (used in ``/applications/{id}/...`` paths).
         app_id: The application (client) ID.
+        created_date_time: When the app registration was created, UTC (None when Graph leaves it out).
     """
 
     id: str
     app_id: str
     display_name: str | None = None
+    created_date_time: datetime | None = None
     sign_in_audience: str | None = None
     api: ApiSettings = Field(default_factory=ApiSettings)
     web: RedirectSettings = Field(default_factory=RedirectSettings)

@@ -4,11 +4,14 @@ Each check is a small function returning `CheckResult` rows (``ok``, ``warning``
 with a reason), grouped by the outside system it asks: `config_check` (the YAML), `pulumi_cli` (CLI version,
 login, secrets provider), `esc` (the Pulumi ESC environments a stack imports and which logins they
 export), `azure` (the azuread provider's sign-in and tenant), `paragon` (login, TLS,
-project, integrations, redirect host) and `rotation` (the deployed secrets). `runner.run_doctor` runs them in
+project, integrations, redirect host), `rotation` (the deployed secrets) and `tenant` (Microsoft Graph, read-only:
+app-management policies, resource API service principals, deployed apps' owners and publisher, the deploying
+identity's permissions; `tenant_reads`, `tenant_policy`, `tenant_apps`). `runner.run_doctor` runs them in
 order, sharing what earlier checks found through a `base.Facts` record, and scrubs every row of known secret
 values; `render.render_doctor` draws the table. Nothing here creates, changes or deletes anything: the
 Pulumi CLI is asked only ``version``, ``whoami``, ``config get``, ``stack output`` and ``env get``; the Azure CLI only
-``account show``; Paragon only ``GET`` requests and ``POST /auth/login/email``.
+``account show`` (and ``account get-access-token`` for a Graph token); Paragon only ``GET`` requests and
+``POST /auth/login/email``; Microsoft Graph only ``GET``.
 """
 
 from provisioner.cli.doctor.base import (

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -24,6 +24,9 @@ from provisioner.config import ProvisionerConfig
 from provisioner.paragon.login import (
     ParagonLogin,
 )
+
+if TYPE_CHECKING:
+    from provisioner.graph.reader import GraphReader
 
 MIN_PULUMI_VERSION: Final = (3, 121, 0)
 """Oldest Pulumi CLI that understands ``Pulumi.yaml``'s ``toolchain: pip`` and ``typechecker: mypy`` (above)."""
@@ -92,6 +95,8 @@ class ToolError(Exception):
     """A subprocess could not be run or did not finish in time (the message names the command)."""
 
 
+GraphFactory = Callable[[Mapping[str, str]], "GraphReader"]
+"""``(env) -> GraphReader``: opens the read-only Microsoft Graph reader (tests inject one on the fake Graph)."""
 Runner = Callable[[Sequence[str], Mapping[str, str], float], ToolResult]
 """``(argv, env, timeout seconds) -> ToolResult``; raises `ToolError` when the command cannot finish."""
 
@@ -135,6 +140,9 @@ class DoctorDeps:
         now: The evaluation time (timezone-aware) for the rotation check.
         transport: An httpx transport for Paragon calls (tests); None for the real network.
         tool_timeout: Seconds allowed per subprocess.
+        graph: Opens the Microsoft Graph reader for the tenant checks; None for the default
+            (`provisioner.graph.reader.GraphReader` signed in from ``env`` as the azuread provider would be,
+            ``PROVISIONER_GRAPH_URL`` / ``AZURE_AUTHORITY_HOST`` honoured, a 20 s budget per read).
     """
 
     env: Mapping[str, str]
@@ -143,6 +151,7 @@ class DoctorDeps:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     transport: httpx.BaseTransport | None = None
     tool_timeout: float = TOOL_TIMEOUT_SECONDS
+    graph: GraphFactory | None = None
 
     def find(self, name: str) -> str | None:
         """Path of executable ``name``, or None."""

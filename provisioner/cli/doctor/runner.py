@@ -23,6 +23,7 @@ from provisioner.cli.doctor.paragon import (
 )
 from provisioner.cli.doctor.pulumi_cli import check_pulumi_cli, check_pulumi_login, check_pulumi_secrets
 from provisioner.cli.doctor.rotation import check_rotation, load_outputs
+from provisioner.cli.doctor.tenant import check_tenant
 from provisioner.paragon.base import JWT_PATTERN
 from provisioner.paragon.client import scrub_secrets
 
@@ -58,6 +59,7 @@ def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
     rows += check_paragon_project(deps, options, facts)
     rows += check_redirect_uri(facts)
     rows += [outputs_problem] if outputs_problem is not None else check_rotation(deps, facts)
+    rows += check_tenant(deps, options, facts, rows)
     rows = with_esc_environments(deps, options, facts, rows)
     secrets = [*_secret_values(deps.env), *facts.secrets]
     return [CheckResult(r.check, r.status, scrub(r.detail, secrets), scrub(r.fix, secrets)) for r in rows]
