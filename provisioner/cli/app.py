@@ -3,7 +3,8 @@
 Commands: plan [--stack NAME] [--config FILE] [--at YYYY-MM-DD] [--format text|json]; validate [FILES...]
 [--format text|github|azure-pipelines] (exit 0 valid, 1 invalid); status (exit 0 healthy, 3 overdue,
 4 expiring, 5 expired, 1 error, 2 usage); doctor (exit 0 nothing failed, 1 a check failed); diff BASE.json HEAD.json
-[--format text|markdown|json]; catalog; schema [--check] [--output PATH|-].
+[--format text|markdown|json]; catalog; schema [--check] [--output PATH|-]; adopt --config FILE --integration KEY
+--client-id GUID [--output FILE] (exit 0 report, 1 refused).
 The stack's YAML: --config, else the stack setting configFile, else $PROVISIONER_CONFIG, else
 config/<stack>.yaml (docs/config-repo.md).
 Add --debug (or set PROVISIONER_DEBUG=1) to see the traceback of an unexpected error.
@@ -350,6 +351,22 @@ def status(
             )
         _stdout().print(table)
     raise typer.Exit(code)
+
+
+@app.command()
+def adopt(
+    config: Annotated[Path, typer.Option(help="The stack's YAML (its file name is the stack).")],
+    integration: Annotated[str, typer.Option(help="Integration key in that file, e.g. powerbi.")],
+    client_id: Annotated[str, typer.Option(help="Application (client) ID of the existing app registration.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write the `pulumi import --file` JSON here (e.g. import.json).")
+    ] = None,
+) -> None:
+    """Read-only: what adopting an existing app registration changes, its hand-made secrets, whether Paragon
+    holds its client ID, and the Pulumi import file. Exit 0 with the report, 1 with one line (docs/adopt.md)."""
+    from provisioner.cli.adopt import adopt_command
+
+    raise typer.Exit(adopt_command(config, integration, client_id, output, os.environ))
 
 
 class ReportFormat(StrEnum):

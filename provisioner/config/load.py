@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from provisioner.catalog import CATALOG
+from provisioner.config.adoption import client_id_problems
 from provisioner.config.defaults import apply_defaults
 from provisioner.config.model import APP_LEVEL_KEYS, ProvisionerConfig
 from provisioner.config.problems import (
@@ -104,6 +105,7 @@ def load_config_report(path: Path) -> LoadedConfig:
     except ValidationError as err:
         raise ConfigError(problems + model_problems(doc, err)) from None
     found = problems + catalog_problems(doc, config) + owner_problems(doc, config) + redirect_problems(doc, config)
+    found += client_id_problems(doc, config)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)

@@ -103,6 +103,8 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                     owners=config.declared_owners(key),
                     add_deployer=config.scheduled_deployer is None,
                     rotation=state,
+                    client_id=integration.client_id,
+                    extra_redirect_uris=tuple(integration.extra_redirect_uris),
                 ),
             ),
             state,
