@@ -311,10 +311,14 @@ def status(
     except ConfigError as err:
         raise _fail(str(err)) from None
     try:
-        reports = assess(_read_outputs(stack, outputs), loaded, when, warn_days)
+        stack_outputs = _read_outputs(stack, outputs)
+        reports = assess(stack_outputs, loaded, when, warn_days)
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
+    from provisioner.cli.adopt_status import adopted_secrets, graph_reader
+
+    adopted = adopted_secrets(loaded, stack_outputs, reports, when, lambda: graph_reader(os.environ))
     if output_format is OutputFormat.JSON:
         typer.echo(
             json.dumps(
@@ -325,6 +329,7 @@ def status(
                     "warn_days": warn_days,
                     "exit_code": code,
                     "integrations": [r.to_json() for r in reports],
+                    **({"adopted": adopted.to_json()} if adopted is not None else {}),
                 },
                 indent=2,
             )
@@ -350,6 +355,8 @@ def status(
                 escape(r.reason),
             )
         _stdout().print(table)
+        if adopted is not None:
+            _stdout().print("\n".join(adopted.lines()), markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
