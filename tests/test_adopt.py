@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 from graph_fake import GRAPH_APP_ID, GRAPH_SCOPES, POWERBI_APP_ID, FakeApp, FakeGraph
 from graph_helpers import install_az
@@ -358,3 +359,59 @@ def test_without_a_paragon_login_the_report_says_so(
     assert result.exit_code == 0, result.output
     assert "Paragon: not checked: no Paragon login" in result.output
     assert paragon.requests == []
+
+
+# --- the program keeps the adopted app ------------------------------------------------------------------
+
+
+class ClientIdMocks(RecordingMocks):
+    """The deployed Application answers with ``client_id`` (as a preview of an imported app knows it)."""
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(scope_ids={POWERBI_APP_ID: SCOPES, GRAPH_APP_ID: {}})
+        self.client_id = client_id
+
+    def new_resource(self, args: Any) -> tuple[str | None, dict[str, Any]]:
+        resource_id, state = super().new_resource(args)
+        if args.typ == APPLICATION_TYPE:
+            state["clientId"] = self.client_id
+        return resource_id, state
+
+
+class ProtectRecorder(RegistrationRecorder):
+    def __init__(self, mocks: Any) -> None:
+        super().__init__(mocks)
+        self.protected: dict[str, bool] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802
+        self.protected[request.name] = bool(request.protect)
+        return super().RegisterResource(request)
+
+
+def test_the_adopted_application_is_protected_and_keeps_its_client_id(tmp_path: Path, project_dir: Path) -> None:
+    path = config_file(tmp_path, CONFIG + f"    client_id: {CLIENT_ID}\n")
+    mocks = ClientIdMocks(CLIENT_ID)
+    recorder = ProtectRecorder(mocks)
+    plan = run_plan(project_dir, "dev", AT, config_file=path, mocks=mocks, monitor=recorder)
+    assert recorder.protected["powerbi-app"] is True
+    assert not any(v for k, v in recorder.protected.items() if k != "powerbi-app")
+    push = next(r for r in plan.resources if r.name == "powerbi-paragon")
+    assert push.inputs["clientId"] == CLIENT_ID
+    mocks = ClientIdMocks(CLIENT_ID)
+    unadopted = ProtectRecorder(mocks)
+    run_plan(project_dir, "dev", AT, config_file=config_file(tmp_path, CONFIG), mocks=mocks, monitor=unadopted)
+    assert unadopted.protected["powerbi-app"] is False
+
+
+def test_a_stack_holding_another_app_stops_before_anything_uses_it(tmp_path: Path, project_dir: Path) -> None:
+    other = "9a9a9a9a-1b1b-4c4c-8d8d-0e0e0e0e0e0e"
+    path = config_file(tmp_path, CONFIG + f"    client_id: {CLIENT_ID}\n")
+    mocks = ClientIdMocks(other)
+    with pytest.raises(
+        pulumi.RunError,
+        match=rf"^integrations\.powerbi\.client_id: the stack's app registration has client ID {other}, not the "
+        rf"adopted {CLIENT_ID}",
+    ):
+        run_plan(project_dir, "dev", AT, config_file=path, mocks=mocks)
+    used = [r.name for r in mocks.resources if other in json.dumps(r.inputs)]
+    assert used == []  # no service principal, secret slot or Paragon push was given the other app

@@ -17,7 +17,7 @@ def client_id_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Pro
     first: dict[str, str] = {}
     for key, integration in config.integrations.items():
         client_id = integration.client_id
-        if client_id is None:
+        if client_id is None or integration.app is not None:  # a sharer's client_id is refused as app-level
             continue
         if client_id in first:
             problems.append(
