@@ -14,6 +14,12 @@ Type token ``provisioner:entra:AppRegistration``. Children (names derived from t
   and ``rotate_when_changed`` keepers from `provisioner.program.rotation`; no start date (Entra rejects past start
   dates on re-creation).
 
+An adopted app (``client_id:`` in the config; docs/adopt.md) is the same component over an imported
+Application: it is declared with ``protect`` (no replace, no delete; in azuread v6 only ``template_id``, never
+set here, forces a replacement), and its deployed client ID must equal the adopted one before the service
+principal, the secret slots and the Paragon push use it (`AdoptedAppMismatch`). The Application is declared
+without its ``password`` block, so password credentials made by hand stay untouched.
+
 Owners (application and service principal alike) are the declared ones: ``scheduled_deployer`` and
 ``owners`` from the config, exactly, so a run by another identity changes none; only when no scheduled
 deployer is declared is the deploying identity added (docs/owners.md). The azuread provider treats
