@@ -120,3 +120,28 @@ def test_without_a_sign_in_the_section_is_one_line_and_the_exit_code_stays(
     assert adopted["unmanaged_secrets"] == []
     [note] = adopted["notes"]
     assert note.startswith("skipped: no Microsoft Graph sign-in (") and "\n" not in note
+
+
+@pytest.mark.parametrize(
+    ("outputs", "status", "detail"),
+    [
+        ({}, "ok", f"adopts client ID {CLIENT_ID}; not in the stack's outputs yet"),
+        ({"integrations": {"powerbi": {"client_id": CLIENT_ID.upper()}}}, "ok", "the stack manages the adopted app"),
+        (
+            {"integrations": {"powerbi": {"client_id": "22222222-2222-4222-8222-222222222222"}}},
+            "failed",
+            "the stack manages client ID 22222222-2222-4222-8222-222222222222, but the config adopts",
+        ),
+    ],
+)
+def test_doctor_compares_the_stack_with_the_adopted_client_id(
+    outputs: dict[str, Any], status: str, detail: str, tmp_path: Path
+) -> None:
+    from provisioner.cli.doctor.adopted import check_adopted
+    from provisioner.cli.doctor.base import Facts
+
+    config, _ = files(tmp_path)
+    [row] = check_adopted(Facts(config=load_config(config), outputs=outputs))
+    assert (row.check, row.status.value) == ("adopted-app:powerbi", status)
+    assert row.detail.startswith(detail)
+    assert check_adopted(Facts(config=load_config(config).model_copy(update={"integrations": {}}))) == []
