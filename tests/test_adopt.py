@@ -298,6 +298,7 @@ def test_a_shared_app_is_imported_under_its_owner(
         ("refused", "Microsoft Graph refused the read. Fix: sign in as an identity with Application.Read.All"),
         ("wrong-key", "--integration outlook: not an integration of"),
         ("other-client-id", "integrations.powerbi.client_id is 11111111-2222-4333-8444-555555555555"),
+        ("no-resource-sp", f"({POWERBI_APP_ID}) has no readable service principal in this tenant"),
     ],
 )
 def test_each_refusal_is_one_line(
@@ -314,6 +315,8 @@ def test_each_refusal_is_one_line(
         graph.fail("/applications", 403, times=5)
     elif case == "wrong-key":
         key = "outlook"
+    elif case == "no-resource-sp":
+        del graph.service_principals[POWERBI_APP_ID]
     else:
         text += "    client_id: 11111111-2222-4333-8444-555555555555\n"
     output = tmp_path / "import.json"

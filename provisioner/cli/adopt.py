@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,19 +121,20 @@ class Adoption:
     import_document: dict[str, Any]
     refusal: str | None = None
     config_client_id: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def check_client_id(value: str) -> str:
-    """``--client-id`` as a lower-case GUID, or AdoptError."""
+    """``--client-id`` as a lower-case GUID.
+
+    Raises:
+        AdoptError: Not a GUID, or the nil GUID (one line with the fix).
+    """
     try:
         return check_uuid(value.strip(), "--client-id")
-    except ValueError as err:
+    except ValueError:
         raise AdoptError(
-            f"{err}".replace(
-                "Paragon: the dashboard URL; Entra: the object's Overview page",
-                "the app's Overview page in Entra: Application (client) ID",
-            )
+            f"--client-id must be a GUID like 7d3c7a0e-52f4-4d0c-9a3e-5e1f9d1b2c3a (not the nil GUID), got "
+            f"{value.strip()[:60]!r}. Fix: copy the Application (client) ID from the app's Overview page in Entra"
         ) from None
 
 
@@ -286,6 +287,16 @@ def adopt(
         )
     resources = [CATALOG[k].resource_app_id.lower() for k in (app_key, *config.sharers(app_key))]
     live, published = read_live(reader, client_id, [*resources, MICROSOFT_GRAPH_APP_ID])
+    for resource in dict.fromkeys(resources):
+        if resource not in published:
+            title = (
+                CATALOG[app_key].resource_title if resource == CATALOG[app_key].resource_app_id.lower() else resource
+            )
+            raise AdoptError(
+                f"{title} ({resource}) has no readable service principal in this tenant, so its scope IDs are "
+                f"unknown (pulumi preview would stop on it too). Fix: az ad sp create --id {resource} (an "
+                "Application Administrator, once), then run adopt again"
+            )
     paragon = read_paragon(config, key, env)
     mocks = TenantScopes(
         published, {"clientId": KNOWN_AFTER_DEPLOY, "objectId": DEPLOYER_MARK, "tenantId": KNOWN_AFTER_DEPLOY}

@@ -299,6 +299,7 @@ def status(
     from rich.markup import escape
     from rich.table import Table
 
+    from provisioner.cli.adopt_status import adopted_secrets, graph_reader
     from provisioner.cli.status import Health, OutputsError, assess, exit_code
     from provisioner.config import load_config
     from provisioner.program.rotation import rfc3339
@@ -316,8 +317,6 @@ def status(
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
-    from provisioner.cli.adopt_status import adopted_secrets, graph_reader
-
     adopted = adopted_secrets(loaded, stack_outputs, reports, when, lambda: graph_reader(os.environ))
     if output_format is OutputFormat.JSON:
         typer.echo(
