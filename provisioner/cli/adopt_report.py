@@ -313,7 +313,16 @@ def _owners(live: LiveApp, declared: Declared) -> list[Change]:
         if oid not in wanted
     ]
     changes += [
-        Change("owner", "add", None, oid, why="from scheduled_deployer / owners") for oid in wanted if oid not in have
+        Change(
+            "owner",
+            "add",
+            None,
+            oid,
+            why="from scheduled_deployer / owners; Application.ReadWrite.OwnedBy cannot add an owner to an existing "
+            "app, so a Cloud Application Administrator runs this first pulumi up (docs/owners.md)",
+        )
+        for oid in wanted
+        if oid not in have
     ]
     return changes
 
