@@ -286,10 +286,15 @@ def _permissions(live: LiveApp, declared: Declared, paragon: ParagonView) -> lis
                 None,
                 label,
                 harmful=new_to_paragon and kind == "Scope" and scope not in ("openid", "profile", "email"),
-                why="connected users have not consented to it: Paragon's token refreshes that ask for it fail "
-                "(AADSTS65001) until each user signs in again or an admin consents in their tenant"
-                if new_to_paragon
-                else "new to the app registration; Paragon already requests it",
+                why=(
+                    "connected users have not consented to it: Paragon's token refreshes that ask for it fail "
+                    "(AADSTS65001) until each user signs in again or an admin consents in their tenant"
+                    if new_to_paragon
+                    else "new to the app registration; Paragon already requests it"
+                    if paragon.scopes is not None
+                    else "Paragon's scopes were not read; if Paragon does not request it yet, connected users have "
+                    "not consented to it and token refreshes that ask for it fail (AADSTS65001)"
+                ),
                 fix=f"remove {name} from integrations.{keys[0]}.scopes" if keys else "",
             )
         )
