@@ -250,6 +250,8 @@ def test_a_sharing_integration_sets_no_app_level_setting(write_config: Writer, s
         "requested_access_token_version": "2",
         "owners": "[11111111-2222-3333-4444-555555555555]",
         "secret": "{rotation_days: 30}",
+        "client_id": "7d3c7a0e-52f4-4d0c-9a3e-5e1f9d1b2c3a",
+        "extra_redirect_uris": "[https://app.contoso.example/auth/callback]",
     }[setting]
     path = write_config(HEAD + f"  outlook: {{}}\n  onedrive:\n    app: outlook\n    {setting}: {value}\n")
     [problem] = problems_of(path)

@@ -6,6 +6,7 @@ configFile, else $PROVISIONER_CONFIG, else config/<stack>.yaml (docs/config-repo
 
 Exit codes: 0 success; 1 invalid config or a failed check; 2 usage error; status also 3 overdue, 4
 expiring, 5 expired, 6 (--verify) Entra refuses the secret Paragon holds.
+adopt --config FILE --integration KEY --client-id GUID [--output FILE]: exit 0 report, 1 refused.
 \f
 Import rule, for every command here and every command added later: at module level this file imports only
 the standard library, typer, `provisioner.errors` and the light `provisioner.cli.options`. Each command
@@ -22,14 +23,23 @@ import difflib
 import json
 import os
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from provisioner.cli.gc_pause import collector_paused
-from provisioner.cli.options import AtOption, ConfigOption, ForceStackOption, StackOption
+from provisioner.cli.options import (
+    AlertLevel,
+    AlertPayload,
+    AtOption,
+    ConfigOption,
+    ForceStackOption,
+    OutputFormat,
+    ReportFormat,
+    StackOption,
+    ValidateFormat,
+)
 from provisioner.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -86,18 +96,6 @@ def _main(
     """Options for every command (``--debug`` is taken off the command line by `provisioner.cli.entry`)."""
 
 
-class OutputFormat(StrEnum):
-    """Output formats of doctor (plan and status also take `ReportFormat`'s markdown)."""
-
-    TEXT = "text"
-    JSON = "json"
-
-
-AlertLevel = StrEnum("AlertLevel", {"INFO": "info", "WARNING": "warning", "CRITICAL": "critical"})
-"""Lowest severity of a status report posted to the alert webhook (provisioner.cli.alerts)."""
-AlertPayload = StrEnum("AlertPayload", {"AUTO": "auto", "TEAMS": "teams", "SLACK": "slack", "JSON": "json"})
-
-
 def _stdout() -> Console:
     """Terminal width on a terminal; else $COLUMNS, or 120 (CI logs, pipes)."""
     from rich.console import Console
@@ -134,14 +132,6 @@ def _stack_config(project_dir: Path, stack: str | None, config: Path | None, for
         return resolve(project_dir, stack=stack, config=config, env=os.environ, force_stack=force_stack)
     except StackFileError as err:
         raise _fail(str(err), 2 if err.usage else 1) from None
-
-
-class ReportFormat(StrEnum):
-    """Output formats of plan, status, diff and catalog (markdown: a pull request comment)."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 def _anchor_warnings(path: Path, when: datetime, at: str | None) -> None:
@@ -213,14 +203,6 @@ def _timeline(path: Path) -> StackTimeline:
         return StackTimeline.of(path)
     except ConfigError as err:
         raise _fail(str(err)) from None
-
-
-class ValidateFormat(StrEnum):
-    """Output formats of validate."""
-
-    TEXT = "text"
-    GITHUB = "github"
-    AZURE_PIPELINES = "azure-pipelines"
 
 
 @app.command(short_help="Check stack files without any cloud (exit 1 when one is invalid).")
@@ -306,6 +288,7 @@ def status(
 ) -> None:
     """Expiry report. Exit 0 healthy, 3 rotation overdue or never deployed, 4 expiring within --warn-days,
     5 expired, 6 (--verify) Entra refuses the secret Paragon holds, 1 invalid config or outputs, 2 usage error."""
+    from provisioner.cli.adopt_status import adopted_secrets, graph_reader
     from provisioner.cli.status import OutputsError, assess, exit_code, read_outputs
     from provisioner.cli.status_render import render_status, status_markdown
     from provisioner.config import load_config
@@ -325,6 +308,7 @@ def status(
     except OutputsError as err:
         raise _fail(str(err)) from None
     code = exit_code(reports)
+    adopted = adopted_secrets(loaded, data, reports, when, lambda: graph_reader(os.environ))
     checks = None
     if verify:
         from provisioner.cli.verify import combined_exit_code, verify_held_secrets
@@ -342,6 +326,7 @@ def status(
                     "exit_code": code,
                     "integrations": [r.to_json() for r in reports],
                     **({"verify": [c.to_json() for c in checks]} if checks is not None else {}),
+                    **({"adopted": adopted.to_json()} if adopted is not None else {}),
                 },
                 indent=2,
             )
@@ -358,6 +343,8 @@ def status(
             from provisioner.cli.verify import render_checks
 
             render_checks(checks, console)
+        if adopted is not None:
+            console.print("\n".join(adopted.lines()), markup=False, soft_wrap=True)
     from provisioner.cli.alerts import status_alert
 
     if line := status_alert(
@@ -365,6 +352,22 @@ def status(
     ):
         _fail(line)  # a line on stderr only: what was posted, or a warning; never changes the exit code
     raise typer.Exit(code)
+
+
+@app.command(short_help="Read-only report and import file for adopting an existing app registration.")
+def adopt(
+    config: Annotated[Path, typer.Option(help="The stack's YAML (its file name is the stack).")],
+    integration: Annotated[str, typer.Option(help="Integration key in that file, e.g. powerbi.")],
+    client_id: Annotated[str, typer.Option(help="Application (client) ID of the existing app registration.")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write the `pulumi import --file` JSON here (e.g. import.json).")
+    ] = None,
+) -> None:
+    """Read-only: what adopting an existing app registration changes, its hand-made secrets, whether Paragon
+    holds its client ID, and the Pulumi import file. Exit 0 with the report, 1 with one line (docs/adopt.md)."""
+    from provisioner.cli.adopt import adopt_command
+
+    raise typer.Exit(adopt_command(config, integration, client_id, output, os.environ))
 
 
 @app.command(short_help="Compare two plans, e.g. base and pull request.")

@@ -12,6 +12,7 @@ Only typer and the standard library are imported here: ``--help`` and ``validate
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -31,3 +32,31 @@ AtOption = Annotated[str | None, typer.Option("--at", help=AT_HELP, metavar="DAT
 
 STACK_FLAGS: Final = ("--stack", "--config", "--force-stack")
 """The selection flags every stack-reading command accepts (a test holds each command to them)."""
+
+
+class OutputFormat(StrEnum):
+    """Output formats of doctor (plan and status also take `ReportFormat`'s markdown)."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+AlertLevel = StrEnum("AlertLevel", {"INFO": "info", "WARNING": "warning", "CRITICAL": "critical"})
+"""Lowest severity of a status report posted to the alert webhook (provisioner.cli.alerts)."""
+AlertPayload = StrEnum("AlertPayload", {"AUTO": "auto", "TEAMS": "teams", "SLACK": "slack", "JSON": "json"})
+
+
+class ReportFormat(StrEnum):
+    """Output formats of plan, status, diff and catalog (markdown: a pull request comment)."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class ValidateFormat(StrEnum):
+    """Output formats of validate."""
+
+    TEXT = "text"
+    GITHUB = "github"
+    AZURE_PIPELINES = "azure-pipelines"

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -196,6 +197,7 @@ def run_plan(
     *,
     config_file: Path | None = None,
     mocks: RecordingMocks | None = None,
+    monitor: MockMonitor | None = None,
 ) -> Plan:
     """Run ``<project_dir>/__main__.py`` for ``stack`` under mocks, as of ``at``.
 
@@ -205,6 +207,8 @@ def run_plan(
         at: Evaluation time (timezone-aware).
         config_file: Another config file to use.
         mocks: Mocks to use (tests pass their own to inspect invokes); a fresh `RecordingMocks` by default.
+        monitor: A `MockMonitor` (built on ``mocks``) to register resources with, e.g. one that records each
+            resource's parent (``adopt`` derives the import file's names and parents from it).
 
     Raises:
         pulumi.RunError: The program refused to run (an invalid config: the message says what to fix).
@@ -215,7 +219,7 @@ def run_plan(
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
     config = {f"{project}:at": rfc3339(at)}
     config_file = config_file or project_dir / "config" / f"{stack}.yaml"
     config[f"{project}:configFile"] = str(config_file)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from provisioner.catalog import CATALOG
+from provisioner.config.adoption import client_id_problems
 from provisioner.config.advice import anchor_warnings
 from provisioner.config.defaults import apply_defaults
 from provisioner.config.model import APP_LEVEL_KEYS, ProvisionerConfig
@@ -113,6 +114,7 @@ def load_config_report(path: Path, *, as_of: date | None = None, as_of_flag: str
     if as_of is not None:
         found += anchor_warnings(doc, config, as_of, as_of_flag)
     found += verification_problems(doc, config)
+    found += client_id_problems(doc, config)
     errors = [p for p in found if p.severity == "error"]
     if errors:
         raise ConfigError(found)

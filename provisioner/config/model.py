@@ -33,6 +33,7 @@ from provisioner.catalog import (
 )
 from provisioner.config.values import (
     check_base_url,
+    check_client_id,
     check_object_id,
     check_redirect_uri,
     check_scheduled_deployer,
@@ -57,6 +58,8 @@ APP_LEVEL_KEYS: Final = (
     "requested_access_token_version",
     "owners",
     "secret",
+    "client_id",
+    "extra_redirect_uris",
 )
 """Settings of the app registration itself; an integration sharing another's app (``app:``) sets none."""
 
@@ -153,6 +156,16 @@ class IntegrationConfig(_Model):
     )
     activate: bool = Field(False, description="Also mark the integration active in Paragon after the push.")
     secret: SecretPolicy = Field(default_factory=SecretPolicy)
+    extra_redirect_uris: list[Annotated[str, AfterValidator(check_redirect_uri)]] = Field(
+        default_factory=list,
+        description="More Web redirect URIs kept on the app registration besides paragon.redirect_uri, exactly as "
+        "written (an adopted app's other sign-ins; docs/adopt.md).",
+    )
+    client_id: Annotated[str | None, AfterValidator(check_client_id)] = Field(
+        None,
+        description="Application (client) ID of an existing app registration this stack adopted (python -m "
+        "provisioner adopt; docs/adopt.md). The program then manages that app and never creates another one.",
+    )
 
     @field_validator("requested_access_token_version", mode="before")
     @classmethod

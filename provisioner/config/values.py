@@ -162,6 +162,22 @@ def check_object_id(value: str) -> str:
     return check_uuid(value, "an owner (an object ID)")
 
 
+def check_client_id(value: str | None) -> str | None:
+    """Accept the application (client) ID of an adopted app registration (a GUID, any case), lower-case.
+
+    Raises:
+        ValueError: Not a GUID, or the nil GUID; the fix names where Entra shows the client ID.
+    """
+    if value is None:
+        return None
+    if not _UUID.fullmatch(value):
+        raise ValueError(
+            "client_id must be the application (client) ID of the adopted app registration, a GUID. Fix: copy it "
+            "from the app's Overview page in Entra (Application (client) ID), not its object ID"
+        )
+    return check_uuid(value, "client_id")
+
+
 def check_scheduled_deployer(value: str | None) -> str | None:
     """Accept the object ID of the scheduled deployer (a GUID, any case), lower-case; None stays None.
 

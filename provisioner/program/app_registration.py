@@ -15,6 +15,12 @@ Type token ``provisioner:entra:AppRegistration``. Children (names derived from t
   and ``rotate_when_changed`` keepers from `provisioner.program.rotation`; no start date (Entra rejects past start
   dates on re-creation).
 
+An adopted app (``client_id:`` in the config; docs/adopt.md) is the same component over an imported
+Application: it is declared with ``protect`` (no replace, no delete; in azuread v6 only ``template_id``, never
+set here, forces a replacement), and its deployed client ID must equal the adopted one before the service
+principal, the secret slots and the Paragon push use it (`AdoptedAppMismatch`). The Application is declared
+without its ``password`` block, so password credentials made by hand stay untouched.
+
 Owners (application and service principal alike) are the declared ones: ``scheduled_deployer`` and
 ``owners`` from the config, exactly, so a run by another identity changes none; only when no scheduled
 deployer is declared is the deploying identity added (docs/owners.md). The azuread provider treats
@@ -28,6 +34,7 @@ application (client) ID).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,6 +67,7 @@ class AppRegistrationArgs:
             ``PersonalMicrosoftAccount``.
         access_token_version: ``api.requested_access_token_version`` (1 or 2), or None to leave unset.
         redirect_uri: Paragon's OAuth callback, exactly as configured (never normalised).
+        extra_redirect_uris: More Web redirect URIs kept after it (``extra_redirect_uris:``), exactly as written.
         scopes: Delegated permission names on the resource API (OpenID names allowed too).
         owners: Declared owner object IDs (``scheduled_deployer`` first, then ``owners``), lower-case.
         add_deployer: Also make the deploying identity an owner (True only when no scheduled deployer is
@@ -67,6 +75,10 @@ class AppRegistrationArgs:
         rotation: Desired secret slots at the evaluation time.
         resolver: The run's `ScopeResolver` (one service-principal lookup per resource API per run); a
             private one when None.
+        client_id: The application (client) ID of an adopted app registration (``client_id:`` in the config;
+            docs/adopt.md), lower-case, or None for an app the stack creates. An adopted Application is
+            declared with ``protect``, and a deployed client ID that differs stops the run before the service
+            principal, the secrets and the Paragon push use it (`AdoptedAppMismatch`).
     """
 
     entry: CatalogEntry
@@ -79,6 +91,38 @@ class AppRegistrationArgs:
     owners: tuple[str, ...] = field(default_factory=tuple)
     add_deployer: bool = True
     resolver: ScopeResolver | None = None
+    client_id: str | None = None
+    extra_redirect_uris: tuple[str, ...] = ()
+
+
+class AdoptedAppMismatch(ProvisionerError, pulumi.RunError):
+    """The stack's Application has another client ID than the ``client_id`` the config adopted (deploy time).
+
+    Raised inside an ``.apply`` as soon as the deployed client ID is known (a ``pulumi preview`` of an
+    imported app already knows it). Everything that uses the client ID or the app (service principal,
+    secret slots, Paragon push) waits for that check, so Paragon is never switched to another app.
+    """
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_adopted_client_id(integration: str, expected: str, actual: str) -> str:
+    """``actual`` when it is the adopted app's client ID (GUIDs compare case-insensitively).
+
+    A value that is not a GUID (an offline plan's placeholder) is passed through: it is no client ID yet.
+
+    Raises:
+        AdoptedAppMismatch: One line naming both IDs and the fix (import the adopted app, docs/adopt.md).
+    """
+    if _GUID.fullmatch(actual) and actual.lower() != expected.lower():
+        raise AdoptedAppMismatch(
+            f"integrations.{integration}.client_id: the stack's app registration has client ID {actual}, not the "
+            f"adopted {expected}; nothing that uses the app was changed. Fix: import the adopted app "
+            f"(python -m provisioner adopt ... --output import.json, then pulumi import --file import.json), "
+            "or correct client_id (docs/adopt.md)"
+        )
+    return actual
 
 
 def resolve_scope_ids(
@@ -216,14 +260,22 @@ class AppRegistration(pulumi.ComponentResource):
             display_name=args.display_name,
             sign_in_audience=args.sign_in_audience,
             owners=owners,
-            web=azuread.ApplicationWebArgs(redirect_uris=[args.redirect_uri]),
+            web=azuread.ApplicationWebArgs(
+                redirect_uris=list(dict.fromkeys([args.redirect_uri, *args.extra_redirect_uris]))
+            ),
             required_resource_accesses=accesses,
             api=api,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=True) if args.client_id else child,
         )
+        client_id: pulumi.Output[str] = self.application.client_id
+        application_id: pulumi.Output[str] = self.application.id
+        if args.client_id is not None:
+            adopted = args.client_id
+            client_id = self.application.client_id.apply(lambda actual: check_adopted_client_id(name, adopted, actual))
+            application_id = pulumi.Output.all(self.application.id, client_id).apply(lambda ids: str(ids[0]))
         self.service_principal = azuread.ServicePrincipal(
             f"{name}-sp",
-            client_id=self.application.client_id,
+            client_id=client_id,
             owners=owners,
             use_existing=True,
             opts=child,
@@ -231,7 +283,7 @@ class AppRegistration(pulumi.ComponentResource):
         self.passwords = [
             azuread.ApplicationPassword(
                 f"{name}-secret-{slot.slot}",
-                application_id=self.application.id,
+                application_id=application_id,
                 display_name=slot.display_name(entry.key),
                 end_date=slot.end_date_rfc3339,
                 rotate_when_changed=slot.keepers,
@@ -239,7 +291,7 @@ class AppRegistration(pulumi.ComponentResource):
             )
             for slot in args.rotation.slots
         ]
-        self.client_id = self.application.client_id
+        self.client_id = client_id
         self.object_id = self.application.object_id
         self.service_principal_object_id = self.service_principal.object_id
         self.tenant_id = deployer.tenant_id

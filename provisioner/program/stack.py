@@ -121,6 +121,8 @@ def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any
                     add_deployer=config.scheduled_deployer is None,
                     rotation=state,
                     resolver=resolver,
+                    client_id=integration.client_id,
+                    extra_redirect_uris=tuple(integration.extra_redirect_uris),
                 ),
             ),
             state,

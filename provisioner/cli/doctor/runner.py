@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from provisioner.cli.doctor.adopted import check_adopted
 from provisioner.cli.doctor.azure import check_azure
 from provisioner.cli.doctor.base import (
     SECRET_ENV,
@@ -60,6 +61,7 @@ def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
     rows += check_redirect_uri(facts)
     rows += [outputs_problem] if outputs_problem is not None else check_rotation(deps, facts)
     rows += check_tenant(deps, options, facts, rows)
+    rows += check_adopted(facts)
     rows = with_esc_environments(deps, options, facts, rows)
     secrets = [*_secret_values(deps.env), *facts.secrets]
     return [CheckResult(r.check, r.status, scrub(r.detail, secrets), scrub(r.fix, secrets)) for r in rows]

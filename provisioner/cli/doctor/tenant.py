@@ -28,7 +28,7 @@ from provisioner.cli.doctor.tenant_apps import OWNED_BY, READ_WRITE_ALL, owners_
 from provisioner.cli.doctor.tenant_policy import AppSecrets, deployed_app_row, new_apps_row
 from provisioner.cli.doctor.tenant_reads import TenantReads, Unchecked
 from provisioner.config import ProvisionerConfig
-from provisioner.errors import GraphError, GraphNotFound
+from provisioner.errors import README_ENTRA_SIGN_IN, GraphError, GraphNotFound
 from provisioner.graph.models import Application, SignedInIdentity
 
 APP_READ_ALL = "Application.Read.All"
@@ -200,6 +200,6 @@ def deployer_row(reads: TenantReads) -> CheckResult:
             Status.FAILED,
             f"{me} holds {held}: without {' and '.join(missing)} pulumi up cannot {' or '.join(cannot)}",
             f"grant it the Microsoft Graph application permission(s) {' and '.join(missing)}, with admin consent "
-            "(README, Real use, step 2); nothing broader is needed",
+            f"({README_ENTRA_SIGN_IN}); nothing broader is needed",
         )
     return CheckResult(name, Status.OK, f"{me} holds {OWNED_BY} and {APP_READ_ALL}, what pulumi up needs")
