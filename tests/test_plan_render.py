@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from rich.markup import escape
 from provisioner.cli.plan import KNOWN_AFTER_DEPLOY, Plan, PlannedResource, _secret, run_plan
 from provisioner.cli.plan_text import KNOWN_AFTER_DEPLOY as TEXT_KNOWN_AFTER_DEPLOY
 from provisioner.cli.plan_text import flatten as _flatten
-from provisioner.cli.plan_text import render_plan_text, summary_lines
+from provisioner.cli.plan_text import plan_markdown, render_plan_text, summary_lines
 
 
 def _render_plan(plan: Plan, console: Console) -> None:
@@ -156,3 +157,22 @@ def test_the_summary_is_a_shared_style_table_on_a_wide_terminal(dev_plan: Plan) 
     header = next(line for line in plain.splitlines() if line.startswith("Integration"))
     assert header.split() == ["Integration", "App", "Audience", "Scopes", "Active", "Ends", "Rotates"]
     assert "powerbi: Paragon will hold: client ID (known after deploy); secret [secret] (slot 1)" in plain
+
+
+def test_the_summary_names_the_scopes_that_need_an_admins_consent(write_config: Callable[..., Path]) -> None:
+    """Issue: plan shows consent per integration (the stack output ``admin_consent_scopes``)."""
+    path = write_config(
+        "paragon:\n  project_id: 38b1f170-0c43-4eae-9a04-ab85325d99f7\nintegrations:\n"
+        "  sharepoint: {}\n  outlook:\n    scopes: [Mail.Read, User.Read]\n",
+        "consent.yaml",
+    )
+    doc = run_plan(Path(__file__).resolve().parent.parent, "consent", AT, config_file=path).to_json()
+    lines = summary_lines(doc)
+    consent = [line for line in lines if "admin consent" in line]
+    assert consent == [
+        "  admin consent needed in each customer's tenant for: Files.Read.All, Sites.Read.All (a customer's admin "
+        "grants it once; docs/integrations.md, section Admin consent)"
+    ]
+    assert lines.index(consent[0]) < lines.index("outlook: app Paragon Outlook (consent)")  # under sharepoint
+    markdown = plan_markdown(doc, "")
+    assert "| Admin consent |" in markdown and "| Files.Read.All, Sites.Read.All |" in markdown

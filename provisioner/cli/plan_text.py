@@ -62,8 +62,9 @@ def integration_summary(doc: dict[str, Any]) -> list[dict[str, Any]]:
     Returns:
         One dict per integration: ``integration``, ``app`` (the owning integration), ``display_name``,
         ``sign_in_audience``, ``scopes`` (names), ``active_slot``, ``window``, ``next_rotation``,
-        ``secret_end_dates`` (slot → RFC 3339), ``paragon`` (the pushed inputs, the secret shown as
-        ``[secret] (slot N)``).
+        ``secret_end_dates`` (slot → RFC 3339), ``admin_consent_scopes`` (the configured scopes that need an
+        admin's consent in each customer's tenant, `provisioner.catalog.consent_need`), ``paragon`` (the pushed
+        inputs, the secret shown as ``[secret] (slot N)``).
     """
     summary = []
     integrations = (doc.get("outputs") or {}).get("integrations") or {}
@@ -90,10 +91,19 @@ def integration_summary(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "window": secret.get("window"),
                 "next_rotation": secret.get("next_rotation"),
                 "secret_end_dates": {str(s.get("slot")): s.get("end_date") for s in slots},
+                "admin_consent_scopes": list(out.get("admin_consent_scopes") or []),
                 "paragon": paragon,
             }
         )
     return summary
+
+
+def consent_note(scopes: list[str]) -> str:
+    """One phrase for the scopes that need an admin's consent in each customer's tenant."""
+    return (
+        f"admin consent needed in each customer's tenant for: {', '.join(scopes)} (a customer's admin grants it "
+        "once; docs/integrations.md, section Admin consent)"
+    )
 
 
 def summary_lines(doc: dict[str, Any]) -> list[str]:
@@ -104,6 +114,8 @@ def summary_lines(doc: dict[str, Any]) -> list[str]:
         lines.append(f"{item['integration']}: app {scalar(item['display_name'])}{shared}")
         lines.append(f"  audience: {scalar(item['sign_in_audience'])}")
         lines.append(f"  scopes: {', '.join(item['scopes']) or '-'}")
+        if item["admin_consent_scopes"]:
+            lines.append(f"  {consent_note(item['admin_consent_scopes'])}")
         ends = "; ".join(f"slot {slot} ends {end}" for slot, end in item["secret_end_dates"].items())
         lines.append(
             f"  secrets: slot {item['active_slot']} active (window {item['window']}); {ends}; next rotation "
@@ -184,6 +196,11 @@ def render_plan_text(
             + escape("; ".join(f"{k} {scalar(v)}" for k, v in item["paragon"].items()))
             for item in integration_summary(doc)
         ]
+        parts += [
+            escape(f"{item['integration']}: {consent_note(item['admin_consent_scopes'])}")
+            for item in integration_summary(doc)
+            if item["admin_consent_scopes"]
+        ]
     else:
         parts += [escape(line) for line in summary_lines(doc)]
     if timeline:
@@ -209,8 +226,8 @@ def plan_markdown(doc: dict[str, Any], timeline: str) -> str:
     out = [
         f"### Plan of stack `{stack}` as of {html_escape(str(doc['at']))}",
         "",
-        "| Integration | App | Audience | Scopes | Active secret | Next rotation | Paragon will hold |",
-        "|---|---|---|---|---|---|---|",
+        "| Integration | App | Audience | Scopes | Admin consent | Active secret | Next rotation | Paragon will hold |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for item in integration_summary(doc):
         ends = item["secret_end_dates"].get(str(item["active_slot"]))
@@ -223,6 +240,7 @@ def plan_markdown(doc: dict[str, Any], timeline: str) -> str:
                     _md(scalar(item["display_name"])),
                     _md(scalar(item["sign_in_audience"])),
                     _md(", ".join(item["scopes"])),
+                    _md(", ".join(item["admin_consent_scopes"]) or "none flagged"),
                     _md(f"slot {item['active_slot']}, ends {ends}"),
                     _md(str(item["next_rotation"])),
                     paragon,
