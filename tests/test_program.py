@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_azuread as azuread
 import pytest
 from conftest import VALID_CONFIG
 
@@ -137,28 +136,23 @@ def test_the_verify_window_comes_from_config(project_dir: Path, write_config: Ca
     assert push.inputs["verifyTimeoutSeconds"] == 30.0
 
 
-def test_the_credential_waits_for_a_service_principal_the_component_holds() -> None:
-    """Whatever the attribute is called, a ServicePrincipal held by the component is an explicit dependency."""
-    from provisioner.program.stack import credential_dependencies
+def test_the_credential_waits_for_the_apps_home_tenant_service_principal(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider proves a new secret with a token request, which needs the service principal (AADSTS7000229)."""
+    from provisioner.program import stack
 
-    captured: list[Any] = []
+    waits: list[list[str]] = []
+    real = stack.OAuthCredential  # type: ignore[attr-defined]  # the name the program module uses
 
-    class Component(pulumi.ComponentResource):
-        def __init__(self) -> None:
-            super().__init__("test:index:Component", "app")
-            self.principal_in_home_tenant = azuread.ServicePrincipal(
-                "app-sp", client_id="c", opts=pulumi.ResourceOptions(parent=self)
-            )
+    def recording(name: str, args: Any, opts: pulumi.ResourceOptions | None = None) -> Any:
+        depends = list(opts.depends_on or []) if opts is not None else []  # type: ignore[arg-type]
+        waits.append([type(d).__name__ for d in depends])
+        return real(name, args, opts)
 
-    def program() -> None:
-        app = Component()
-        captured.extend(credential_dependencies(app))  # type: ignore[arg-type]
-        captured.append(app)
-
-    pulumi.runtime.set_mocks(RecordingMocks(), preview=True)
-    program()
-    *deps, app = captured
-    assert deps[0] is app and [type(d) for d in deps[1:]] == [azuread.ServicePrincipal]
+    monkeypatch.setattr(stack, "OAuthCredential", recording)
+    run(project_dir)
+    assert waits == [["AppRegistration", "ServicePrincipal"]]
 
 
 def test_outputs_and_secret_marked_secret(project_dir: Path) -> None:

@@ -70,16 +70,14 @@ def portable_path(path: str | None) -> str | None:
 
 def credential_dependencies(app: AppRegistration) -> list[pulumi.Resource]:
     """What an integration's Paragon credential waits for: its app registration component and, named
-    explicitly, any service principal the component holds.
+    explicitly, the app's home-tenant service principal.
 
     The provider proves a new secret with a token request for the app in its home tenant before pushing it,
     and Entra issues no token to an app without a service principal there (AADSTS7000229). Depending on a
-    component already waits for its children (the SDK expands it), but a service principal kept as an attribute
-    of the component (whatever it is called, wherever it is parented) is listed too, so the order never hangs on
-    where it was declared.
+    component already waits for its children (the SDK expands it); the service principal is listed too so the
+    order is explicit in the program.
     """
-    principals = [value for value in vars(app).values() if isinstance(value, azuread.ServicePrincipal)]
-    return [app, *principals]
+    return [app, app.service_principal]
 
 
 def build(stack: str, config: ProvisionerConfig, now: datetime) -> dict[str, Any]:
