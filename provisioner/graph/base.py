@@ -41,7 +41,7 @@ from provisioner.errors import (
     escape_controls,
 )
 from provisioner.graph.signin import HOW_TO_SIGN_IN, SignIn
-from provisioner.transport.connections import certificate_failure, deadline_scope
+from provisioner.transport.connections import capped_timeout, certificate_failure, deadline_scope
 from provisioner.transport.retry import RetryPolicy, parse_retry_after
 from provisioner.transport.scrub import scrub_secrets
 
@@ -259,12 +259,8 @@ class GraphSession:
         return GraphInvalidRequest("GET", path, status, code, message)
 
     def _attempt_timeout(self, left: float) -> httpx.Timeout:
-        t = self._timeout
-
-        def cap(value: float | None) -> float:
-            return left if value is None else min(value, left)
-
-        return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
+        """The configured per-operation timeouts, none longer than the ``left`` seconds of the budget."""
+        return capped_timeout(self._timeout, left)
 
     def _out_of_time(self, path: str) -> GraphTimeout:
         return GraphTimeout(

@@ -45,6 +45,7 @@ from provisioner.paragon.session import SessionCache
 from provisioner.transport.connections import (
     DEFAULT_TIMEOUT,
     HttpClientPool,
+    capped_timeout,
     certificate_failure,
     deadline_scope,
     new_http_client,
@@ -318,12 +319,7 @@ class ParagonSession:
 
     def _attempt_timeout(self, left: float) -> httpx.Timeout:
         """The configured per-operation timeouts, none longer than the ``left`` seconds of the budget."""
-        t = self._timeout
-
-        def cap(value: float | None) -> float:
-            return left if value is None else min(value, left)
-
-        return httpx.Timeout(connect=cap(t.connect), read=cap(t.read), write=cap(t.write), pool=cap(t.pool))
+        return capped_timeout(self._timeout, left)
 
     def _out_of_time(self, method: str, path: str) -> ParagonTimeout:
         return ParagonTimeout(

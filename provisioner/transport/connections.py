@@ -356,3 +356,15 @@ __all__ = [
     "proxy_for",
     "ssl_context",
 ]
+
+
+def capped_timeout(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    """``timeout``'s per-operation limits, none longer than the ``left`` seconds of a call's budget (an unset
+    limit becomes ``left``): what one attempt of a call with a deadline may wait for each network operation."""
+
+    def cap(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(
+        connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write), pool=cap(timeout.pool)
+    )
