@@ -160,3 +160,25 @@ def test_plan_script_passes_config_through() -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert (doc["stack"], doc["config"]) == ("all-integrations", "config/examples/all-integrations.yaml")
+
+
+def test_a_library_warning_never_reaches_stderr_beside_the_commands_own_line(tmp_path: Path) -> None:
+    """azure-identity logs "AzureCliCredential.get_token failed" at WARNING; without a handler Python printed it
+    raw before the command's own one line (found trying `adopt` without an Azure sign-in)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()  # no `az` on PATH and no ARM_* sign-in: the Azure CLI sign-in fails
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "AZURE_", "ACTIONS_ID_TOKEN"))}
+    env.update(PATH=str(bin_dir), PROVISIONER_GRAPH_URL="http://127.0.0.1:9")
+    done = subprocess.run(
+        [sys.executable, "-m", "provisioner", "adopt", "--config", str(PROJECT_DIR / "config" / "dev.yaml")]
+        + ["--integration", "powerbi", "--client-id", "7d3c7a0e-1b2c-4d5e-8f90-a1b2c3d4e5f6"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "AzureCliCredential.get_token failed" not in done.stderr, done.stderr

@@ -257,7 +257,7 @@ def validate(
         raise typer.Exit(1)
 
 
-@app.command(short_help="Client secret expiry report (exit 0, 3, 4 or 5 for CI).")
+@app.command(short_help="Client secret expiry report (exit 0, 3, 4, 5 or 6 for CI; 1 bad input).")
 def status(
     stack: StackOption = None,
     config: ConfigOption = None,
@@ -390,7 +390,7 @@ def diff(
     typer.echo(render[output_format](result), nl=False)
 
 
-@app.command()
+@app.command(short_help="Integrations known: resource API, scopes and consent; KEY for one in full.")
 def catalog(
     key: Annotated[
         str | None, typer.Argument(help="One integration key (e.g. sharepoint): show it in full.", show_default=False)

@@ -9,6 +9,7 @@ instead.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -40,6 +41,19 @@ def _one_line(text: str) -> str:
     return line if len(line) <= _MESSAGE_LIMIT else line[: _MESSAGE_LIMIT - 3] + "..."
 
 
+QUIET_LOGGERS: Final = ("azure", "msal", "urllib3")
+"""Libraries that log their own failures (e.g. azure-identity's "AzureCliCredential.get_token failed") at
+WARNING. With no handler configured, Python prints those on stderr as they are; every such failure already
+reaches the user as the command's own one line, so they get a null handler unless ``--debug`` is given."""
+
+
+def _quiet_libraries() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``).
 
@@ -48,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args, os.environ)
+    if not debug:
+        _quiet_libraries()
     try:
         app(args=args, prog_name=PROG_NAME)
     except SystemExit as done:

@@ -37,14 +37,17 @@ def _dash(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+def _why(report: SecretReport) -> str:
+    """The report's reason, or ``-`` where it only repeats the next rotation shown beside it (a healthy one)."""
+    return "-" if report.next_rotation and report.reason == f"next rotation {report.next_rotation}" else report.reason
+
+
 def _plain(cells: Sequence[str]) -> str:
     integration, health, slot, ends, days, next_rotation, why = cells
     if slot == "-":
         return f"{integration}: {health}: {why}"
-    return (
-        f"{integration}: {health}: active slot {slot} ends {ends} ({days} days left), next rotation {next_rotation}: "
-        f"{why}"
-    )
+    line = f"{integration}: {health}: active slot {slot} ends {ends} ({days} days left), next rotation {next_rotation}"
+    return line if why == "-" else f"{line}: {why}"
 
 
 def render_status(reports: Sequence[SecretReport], title: str, console: Console) -> None:
@@ -63,7 +66,7 @@ def render_status(reports: Sequence[SecretReport], title: str, console: Console)
             shown(r.end_date),
             _dash(r.days_left),
             shown(r.next_rotation),
-            r.reason.replace("T00:00:00Z", "") if terminal else r.reason,
+            _why(r).replace("T00:00:00Z", "") if terminal else _why(r),
         ]
         for r in reports
     ]
@@ -86,7 +89,7 @@ def status_markdown(reports: Sequence[SecretReport], stack: str, at: str, timeli
             escape(_dash(r.end_date)),
             _dash(r.days_left),
             escape(_dash(r.next_rotation)),
-            escape(r.reason).replace("|", "&#124;"),
+            escape(_why(r)).replace("|", "&#124;"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join([*lines, "", timeline])
