@@ -11,7 +11,7 @@ width: each is printed whole, and lists wrap between names.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import Any, Final
 
 from provisioner.catalog import (
     ADMIN_CONSENT_URL,
@@ -182,16 +182,24 @@ def entry_text(entry: CatalogEntry, width: int = 80) -> str:
         lines += _field("paragon value", f"{extra.name}: {extra.description}", width)
     for setting, choose in entry.dashboard_settings:
         lines += _field("in Paragon", f"{setting}: {choose}", width)
-    lines.append("  known scopes (consent)")
-    name_width = max(len(n) for n in entry.delegated_scopes)
-    for name in sorted(entry.delegated_scopes):
-        need = consent_need(entry.resource_app_id, name)
+    names = sorted(entry.delegated_scopes)
+    notes = {name: consent_need(entry.resource_app_id, name).note for name in names}
+    unflagged = UNFLAGGED in notes.values() and all(note.startswith(UNFLAGGED) for note in notes.values())
+    # Said once for a resource that publishes no admin-consent flag at all, not on every one of its scopes.
+    lines.append(f"  known scopes ({UNFLAGGED} by this resource)" if unflagged else "  known scopes (consent)")
+    name_width = max(len(n) for n in names)
+    for name in names:
+        note = notes[name].removeprefix(UNFLAGGED).removeprefix("; ") if unflagged else notes[name]
         personal = "; personal accounts too" if name in entry.personal_account_scopes else ""
         if data is not None and name in data.scopes and data.scopes[name].high_privilege:
             personal += "; high-privilege (Microsoft's table)"
+        text = "; ".join(part for part in (note, personal.removeprefix("; ")) if part)
+        if not text:
+            lines.append(f"    {name}")
+            continue
         head = f"    {name:<{name_width}}  "
         lines += textwrap.wrap(
-            need.note + personal,
+            text,
             width=max(width, len(head) + 20),
             initial_indent=head,
             subsequent_indent=" " * len(head),
@@ -201,6 +209,10 @@ def entry_text(entry: CatalogEntry, width: int = 80) -> str:
     for source in entry.sources:
         lines += _field("source", source, width)
     return "\n".join(lines) + "\n"
+
+
+UNFLAGGED: Final = "admin-consent flag not published"
+"""`provisioner.catalog.consent_need`'s note for a scope whose resource publishes no admin-consent flag."""
 
 
 # --- Markdown (docs/integrations.md) ----------------------------------------------------------------------

@@ -112,8 +112,9 @@ def check_paragon_login_source(deps: DoctorDeps, options: DoctorOptions, facts: 
                     name,
                     Status.FAILED,
                     str(err),
-                    f"or keep it in secret stack config: pulumi config set --secret {STACK_CONFIG_KEYS['email']} "
-                    f"… and {STACK_CONFIG_KEYS['password']} … ({README_LOGIN})",
+                    "set PARAGON_EMAIL and PARAGON_PASSWORD (or PARAGON_ACCESS_TOKEN), or keep the login in secret "
+                    f"stack config: pulumi config set --secret {STACK_CONFIG_KEYS['email']} … and "
+                    f"{STACK_CONFIG_KEYS['password']} … ({README_LOGIN})",
                 ),
             ]
     facts.secrets += facts.login.secrets()
