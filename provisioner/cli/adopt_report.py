@@ -24,6 +24,8 @@ from typing import Any, Final
 
 from provisioner.cli.adopt_values import (
     delete_command,
+    keep_or_refuse,
+    kept_audience,
     personal_audience,
     refusal,
     shown,
@@ -53,11 +55,9 @@ class Change:
         harmful: True when connected users would notice (a sign-in, consent or token refresh breaks).
         why: One sentence: what it means.
         fix: The config edit that avoids it, or "" when no edit keeps the live value.
-        refused: Why the config's own rules refuse the live value, so no edit can keep it (one clause,
-            ``it ...``; `provisioner.cli.adopt_values.refusal`), or "".
+        refused: Why the config's rules refuse the live value (`provisioner.cli.adopt_values.refusal`), or "".
 
-    Values read from the live app (``before``, and names in ``why``) are kept as read: show them with
-    `provisioner.cli.adopt_values.shown_value`.
+    ``before`` is the live value as read (untrusted): show it with `provisioner.cli.adopt_values.shown_value`.
     """
 
     what: str
@@ -158,27 +158,12 @@ def _name(live: LiveApp, resource: str, permission: str) -> tuple[str, str]:
     return label, label.removesuffix(" (application permission)").rsplit(" ", 1)[-1]
 
 
-def _keep(key: str, setting: str, value: str | int) -> tuple[str, str]:
-    """``(fix, refused)``: the config line keeping the live value, or why the config cannot hold it."""
-    reason = refusal(setting, value)
-    if reason is not None:
-        return "", reason
-    return f"integrations.{key}.{yaml_line(setting, value)}", ""
-
-
-def effective_audience(live: LiveApp, declared: Declared) -> str:
-    """The sign-in audience once the suggested edits are applied: the live one when the config can hold it."""
-    if refusal("sign_in_audience", live.sign_in_audience) is None:
-        return live.sign_in_audience
-    return str(declared.inputs.get("signInAudience") or "")
-
-
 def _simple(live: LiveApp, declared: Declared) -> list[Change]:
     key = declared.app_key
     changes: list[Change] = []
     name = str(declared.inputs.get("displayName") or "")
     if name != live.display_name:
-        fix, refused = _keep(key, "display_name", live.display_name)
+        fix, refused = keep_or_refuse(key, "display_name", live.display_name)
         changes.append(
             Change(
                 "display name",
@@ -192,7 +177,7 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
         )
     audience = str(declared.inputs.get("signInAudience") or "")
     if audience != live.sign_in_audience:
-        fix, refused = _keep(key, "sign_in_audience", live.sign_in_audience)
+        fix, refused = keep_or_refuse(key, "sign_in_audience", live.sign_in_audience)
         changes.append(
             Change(
                 "sign-in audience",
@@ -208,7 +193,7 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
     version = (declared.inputs.get("api") or {}).get("requestedAccessTokenVersion")
     if version is not None and version != (live.access_token_version or 1):
         fix, refused = (
-            _keep(key, "requested_access_token_version", live.access_token_version or 1)
+            keep_or_refuse(key, "requested_access_token_version", live.access_token_version or 1)
             if live.sign_in_audience not in PERSONAL_AUDIENCES and audience not in PERSONAL_AUDIENCES
             else ("", "")
         )
@@ -229,7 +214,7 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
 def _redirects(live: LiveApp, declared: Declared) -> list[Change]:
     key = declared.app_key
     web = [str(u) for u in (declared.inputs.get("web") or {}).get("redirectUris") or []]
-    personal = personal_audience(effective_audience(live, declared))
+    personal = personal_audience(kept_audience(live.sign_in_audience, str(declared.inputs.get("signInAudience") or "")))
     changes: list[Change] = []
     for uri in dict.fromkeys(live.web):
         if uri in web:

@@ -1,4 +1,4 @@
-"""Values read from a live app registration, handled as untrusted input (docs/adopt.md, "Values adopt cannot keep").
+"""Values read from a live app registration, handled as untrusted input (docs/adopt.md: "Values adopt cannot keep").
 
 Whoever can edit the app in Entra (an owner, an Application Administrator, a script) chooses its display name,
 its redirect URIs, its owners' names and its secrets' descriptions, and so does a resource API's publisher for
@@ -35,41 +35,29 @@ REDACTED: Final = "[redacted]"
 SHOWN_LIMIT: Final = 300
 """Longest value shown in full, in characters (Entra's longest redirect URI is 256)."""
 DELETE_COMMAND: Final = "az ad app credential delete --id {app_id} --key-id {key_id}"
-_AUTHORITY_END = re.compile(r"[/?#]")
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+"""A URI's user info: after ``scheme://``, up to the authority's last ``@`` (the authority ends at the first
+``/``, ``?`` or ``#``; RFC 3986 section 3.2). Spaces do not end it here, so more is hidden rather than less."""
 
 
-def redact_userinfo(uri: str) -> str:
-    """``https://user:password@host/cb`` → ``https://[redacted]@host/cb``; any other text unchanged.
-
-    The authority is what follows ``scheme://`` up to the first ``/``, ``?`` or ``#`` (RFC 3986 section 3.2);
-    everything in it up to its last ``@`` is user info.
-    """
-    scheme, sep, rest = uri.partition("://")
-    if not sep:
-        return uri
-    found = _AUTHORITY_END.search(rest)
-    end = found.start() if found else len(rest)
-    authority = rest[:end]
-    if "@" not in authority:
-        return uri
-    return f"{scheme}://{REDACTED}@{authority.rpartition('@')[2]}{rest[end:]}"
+def redact_userinfo(text: str) -> str:
+    """``https://user:password@host/cb`` → ``https://[redacted]@host/cb``, for every URI anywhere in ``text``."""
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
 
 
 def shown(text: str) -> str:
-    """A live value as the report shows it: control and formatting characters escaped, cut at `SHOWN_LIMIT`."""
+    """A live value as the report shows it: the user info of any URI in it redacted (`redact_userinfo`),
+    control and formatting characters escaped, cut at `SHOWN_LIMIT` characters."""
+    text = redact_userinfo(text)
     if len(text) > SHOWN_LIMIT:
         text = f"{text[:SHOWN_LIMIT]}… ({len(text)} characters)"
     return escape_controls(text)
 
 
-def shown_uri(uri: str) -> str:
-    """A live URI as the report shows it: `shown`, with its user info (``user:password@``) never shown."""
-    return shown(redact_userinfo(uri))
-
-
 def shown_value(what: str, value: str) -> str:
-    """`shown_uri` for a redirect URI (``what`` names the kind of change), `shown` for anything else."""
-    return shown_uri(value) if "redirect URI" in what else shown(value)
+    """A live value of a `provisioner.cli.adopt_report.Change` (``what`` names its kind) as the report shows it."""
+    del what  # every kind is shown alike: any value may hold a URI with user info
+    return shown(value)
 
 
 def shown_description(name: str | None) -> str:
@@ -138,13 +126,29 @@ def refusal(key: str, value: str | int, *, personal: bool = False) -> str | None
             check_object_id(str(value))
         except ValueError:
             reason = "it is not an object ID (a GUID)"
+    if reason is None and isinstance(value, str) and redact_userinfo(value) != value:
+        reason = "it holds a URL with a user name or password (user:password@), which is never shown or suggested"
     if reason is None and isinstance(value, str) and looks_like_secret_value(value):
         reason = (
             "it is shaped like a credential (a password in a URL, a signature or a token), which the config refuses"
         )
     if reason is None and key == "requested_access_token_version" and personal and value == 1:
-        reason = "personal Microsoft accounts require version 2"
+        reason = "it must be 2: personal Microsoft accounts require version 2"
     return reason
+
+
+def keep_or_refuse(integration: str, key: str, value: str | int) -> tuple[str, str]:
+    """``(fix, refused)``: the config line keeping a live setting (``integrations.<integration>.<key>: <value>``)
+    and "", or "" and why the config cannot hold the value (`refusal`)."""
+    reason = refusal(key, value)
+    if reason is not None:
+        return "", reason
+    return f"integrations.{integration}.{yaml_line(key, value)}", ""
+
+
+def kept_audience(live: str, declared: str) -> str:
+    """The sign-in audience once the suggested edits are applied: the live one when the config can hold it."""
+    return live if refusal("sign_in_audience", live) is None else declared
 
 
 def personal_audience(audience: str) -> bool:
@@ -195,12 +199,13 @@ __all__ = [
     "DELETE_COMMAND",
     "REDACTED",
     "delete_command",
+    "keep_or_refuse",
+    "kept_audience",
     "personal_audience",
     "redact_userinfo",
     "refusal",
     "shown",
     "shown_description",
-    "shown_uri",
     "shown_value",
     "yaml_line",
 ]
