@@ -34,6 +34,7 @@ from provisioner.cli.adopt_report import (
     import_file,
     password_cap_problem,
 )
+from provisioner.cli.adopt_values import shown
 from provisioner.cli.plan import KNOWN_AFTER_DEPLOY, Plan, RecordingMocks, run_plan
 from provisioner.config import ProvisionerConfig
 from provisioner.config.values import check_uuid
@@ -115,16 +116,30 @@ def _graph_line(err: GraphError, what: str) -> AdoptError:
     return AdoptError(f"{what}: {err}")
 
 
+def _graph_guid(value: str, what: str) -> str:
+    """An ID Graph answered, as a lower-case GUID (it goes into the import file and the suggested config)."""
+    try:
+        return check_uuid(value, what)
+    except ValueError:
+        raise AdoptError(
+            f"Microsoft Graph answered {what} {shown(value)[:60]!r}, which is not a GUID. Fix: check "
+            "PROVISIONER_GRAPH_URL (unset it for Microsoft Graph itself) and run adopt again"
+        ) from None
+
+
 def read_live(
     reader: GraphReader, client_id: str, resource_app_ids: list[str]
 ) -> tuple[LiveApp, dict[str, dict[str, str]]]:
     """The app registration, its owners and service principal, and the scopes of the resource APIs involved.
 
     Returns:
-        The `LiveApp` and, per resource app ID read, its published delegated scopes (name → ID).
+        The `LiveApp` and, per resource app ID read, its published delegated scopes (name → ID). Its values
+        are as Graph answered them (untrusted: `provisioner.cli.adopt_values` shows and checks them), except
+        the IDs, which are checked to be GUIDs.
 
     Raises:
-        AdoptError: The app is not found, or Graph refused a read of the app or its owners.
+        AdoptError: The app is not found, Graph refused a read of the app or its owners, or answered another
+            app or an ID that is not a GUID.
     """
     try:
         app: Application = reader.application(client_id)
@@ -137,6 +152,14 @@ def read_live(
         service_principal = None
     except GraphError as err:
         raise _graph_line(err, f"service principal of {client_id}") from None
+    if app.app_id.lower() != client_id.lower():
+        raise AdoptError(
+            f"app registration with client ID {client_id}: Microsoft Graph answered another app "
+            f"({shown(app.app_id)[:60]!r}). Fix: check PROVISIONER_GRAPH_URL (unset it for Microsoft Graph itself) "
+            "and run adopt again"
+        )
+    if service_principal is not None:
+        service_principal = _graph_guid(service_principal, "the service principal's object ID")
     wanted = dict.fromkeys([*(r.resource_app_id.lower() for r in app.required_resource_access), *resource_app_ids])
     names: dict[tuple[str, str], str] = {}
     published: dict[str, dict[str, str]] = {}
@@ -153,7 +176,7 @@ def read_live(
             names[(resource, role.id.lower())] = f"{title} {role.value} (application permission)"
     live = LiveApp(
         client_id=app.app_id.lower(),
-        object_id=app.id,
+        object_id=_graph_guid(app.id, "the app's object ID"),
         display_name=app.display_name or "",
         sign_in_audience=app.sign_in_audience or "",
         access_token_version=app.api.requested_access_token_version,

@@ -7,8 +7,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provisioner.cli.adopt_report import DELETE_COMMAND, Change, LiveApp, ParagonView, suggested_config
-from provisioner.errors import ProvisionerError
+from provisioner.cli.adopt_report import Change, LiveApp, ParagonView, suggested_config
+from provisioner.cli.adopt_values import delete_command, shown, shown_description, shown_value
+from provisioner.errors import ProvisionerError, escape_controls
+
+CANNOT_KEEP = {
+    "Web redirect URI": "pulumi up removes it, so sign-ins that send it fail (AADSTS50011). Fix it in Entra first "
+    "(register a redirect URI the config accepts and move that client to it), or accept the removal",
+    "display name": "pulumi up renames the app. Rename it in Entra to a name the config accepts first, or accept "
+    "the new name",
+    "sign-in audience": "pulumi up sets the audience the config declares. Correct it in Entra first, or accept the "
+    "change",
+    "access token version": "pulumi up sets the version the config declares. Correct it in Entra first, or accept "
+    "the change",
+    "owner": "pulumi up removes this owner. Correct it in Entra first, or accept the removal",
+}
+"""What to do about a live value the config's rules refuse (`Change.refused`), per kind of change."""
 
 
 class AdoptError(ProvisionerError):
@@ -47,15 +61,19 @@ class Adoption:
 
 def _change_line(change: Change) -> str:
     mark = "!" if change.harmful else {"add": "+", "remove": "-", "change": "~"}[change.action]
+    before = shown_value(change.what, str(change.before))
     if change.action == "change":
-        what = f"{change.what}: {change.before} -> {change.after}"
+        what = f"{change.what}: {before} -> {shown_value(change.what, str(change.after))}"
     else:
-        what = f"{change.what} {change.after if change.action == 'add' else change.before}"
+        what = f"{change.what} {shown_value(change.what, str(change.after)) if change.action == 'add' else before}"
     text = f"  {mark} {change.action} {what}: {change.why}"
     if change.harmful:
         text += " [hurts connected users]"
     if change.fix:
         text += f". Avoid it: {change.fix}"
+    if change.refused:
+        advice = CANNOT_KEEP.get(change.what, "correct it in Entra first, or accept the change")
+        text += f". Cannot keep it: {change.refused}. {advice}"
     return text
 
 
@@ -64,7 +82,7 @@ def render(adoption: Adoption, output: Path | None) -> str:
     live, key, app_key, stack = adoption.live, adoption.key, adoption.app_key, adoption.stack
     shared = f" (shares the app of {app_key})" if app_key != key else ""
     lines = [
-        f"Adopting app registration {live.display_name!r} (client ID {live.client_id}, object ID "
+        f"Adopting app registration '{shown(live.display_name)}' (client ID {live.client_id}, object ID "
         f"{live.object_id}) for integration {key}{shared}, stack {stack}, config {adoption.config_file}",
         "",
         "What the first `pulumi up` changes on the live app (! hurts connected users):",
@@ -73,13 +91,19 @@ def render(adoption: Adoption, output: Path | None) -> str:
     harmful = sum(c.harmful for c in adoption.changes)
     if harmful:
         lines.append(f"  {harmful} change(s) hurt connected users: apply the config edits below before pulumi up")
+    refused = sum(bool(c.refused) for c in adoption.changes)
+    if refused:
+        lines.append(
+            f"  {refused} live value(s) the config cannot keep (Cannot keep it, above): no config edit avoids those "
+            "changes; fix the values in Entra before pulumi up, or accept the changes"
+        )
     lines += ["", "Existing client secrets (kept: the provisioner never deletes a secret it did not create):"]
     active = next((end for name, end in adoption.slots if name.endswith(f"-{adoption.active_slot}")), "?")
     for key_id, name, end in live.passwords:
         lines.append(
-            f"  key ID {key_id} {name or '(no description)'!r}, ends {end or 'never'}: Paragon stops using it "
+            f"  key ID {shown(key_id)} {shown_description(name)}, ends {end or 'never'}: Paragon stops using it "
             f"once the first pulumi up pushes the managed secret; then remove it: "
-            + DELETE_COMMAND.format(app_id=live.client_id, key_id=key_id)
+            + delete_command(live.client_id, key_id)
         )
     if not live.passwords:
         lines.append("  none")
@@ -110,7 +134,7 @@ def render(adoption: Adoption, output: Path | None) -> str:
     lines += ["", f"Config edits under integrations.{app_key} in {adoption.config_file}:"]
     lines += [f"    {line}" for line in suggested_config(live, adoption.changes, app_key)]
     if adoption.refusal:
-        return "\n".join(lines) + "\n"
+        return _text(lines)
     lines.append("")
     target = str(output) if output else "import.json"
     if output:
@@ -127,7 +151,12 @@ def render(adoption: Adoption, output: Path | None) -> str:
         f"  pulumi up --stack {stack}",
         f"  python -m provisioner status --stack {stack} --config {adoption.config_file}",
     ]
-    return "\n".join(lines) + "\n"
+    return _text(lines)
+
+
+def _text(lines: list[str]) -> str:
+    # Belt and braces: whatever a line holds, it stays one line without terminal escapes or bidi overrides.
+    return "\n".join(escape_controls(line) for line in lines) + "\n"
 
 
 def write_import_file(adoption: Adoption, output: Path) -> None:

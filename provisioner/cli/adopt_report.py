@@ -22,6 +22,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from provisioner.cli.adopt_values import (
+    delete_command,
+    keep_or_refuse,
+    kept_audience,
+    personal_audience,
+    refusal,
+    shown,
+    shown_value,
+    yaml_line,
+)
 from provisioner.config.model import PERSONAL_AUDIENCES
 
 APPLICATION_TYPE: Final = "azuread:index/application:Application"
@@ -30,7 +40,6 @@ COMPONENT_TYPE: Final = "provisioner:entra:AppRegistration"
 ROOT_STACK_TYPE: Final = "pulumi:pulumi:Stack"
 PERSONAL_PASSWORD_LIMIT: Final = 2
 MANAGED_SLOTS: Final = 2
-DELETE_COMMAND: Final = "az ad app credential delete --id {app_id} --key-id {key_id}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,9 @@ class Change:
         harmful: True when connected users would notice (a sign-in, consent or token refresh breaks).
         why: One sentence: what it means.
         fix: The config edit that avoids it, or "" when no edit keeps the live value.
+        refused: Why the config's rules refuse the live value (`provisioner.cli.adopt_values.refusal`), or "".
+
+    ``before`` is the live value as read (untrusted): show it with `provisioner.cli.adopt_values.shown_value`.
     """
 
     what: str
@@ -55,6 +67,7 @@ class Change:
     harmful: bool = False
     why: str = ""
     fix: str = ""
+    refused: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,6 +163,7 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
     changes: list[Change] = []
     name = str(declared.inputs.get("displayName") or "")
     if name != live.display_name:
+        fix, refused = keep_or_refuse(key, "display_name", live.display_name)
         changes.append(
             Change(
                 "display name",
@@ -157,11 +171,13 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
                 live.display_name,
                 name,
                 why="consent prompts and the portal show the new name",
-                fix=f"integrations.{key}.display_name: {live.display_name}",
+                fix=fix,
+                refused=refused,
             )
         )
     audience = str(declared.inputs.get("signInAudience") or "")
     if audience != live.sign_in_audience:
+        fix, refused = keep_or_refuse(key, "sign_in_audience", live.sign_in_audience)
         changes.append(
             Change(
                 "sign-in audience",
@@ -170,11 +186,17 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
                 audience,
                 harmful=True,
                 why="users of accounts the new audience excludes can no longer sign in",
-                fix=f"integrations.{key}.sign_in_audience: {live.sign_in_audience}",
+                fix=fix,
+                refused=refused,
             )
         )
     version = (declared.inputs.get("api") or {}).get("requestedAccessTokenVersion")
     if version is not None and version != (live.access_token_version or 1):
+        fix, refused = (
+            keep_or_refuse(key, "requested_access_token_version", live.access_token_version or 1)
+            if live.sign_in_audience not in PERSONAL_AUDIENCES and audience not in PERSONAL_AUDIENCES
+            else ("", "")
+        )
         changes.append(
             Change(
                 "access token version",
@@ -182,9 +204,8 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
                 str(live.access_token_version or 1),
                 str(version),
                 why="affects only tokens issued for this app as an API, not the tokens Paragon uses",
-                fix=f"integrations.{key}.requested_access_token_version: {live.access_token_version or 1}"
-                if live.sign_in_audience not in PERSONAL_AUDIENCES and audience not in PERSONAL_AUDIENCES
-                else "",
+                fix=fix,
+                refused=refused,
             )
         )
     return changes
@@ -193,19 +214,24 @@ def _simple(live: LiveApp, declared: Declared) -> list[Change]:
 def _redirects(live: LiveApp, declared: Declared) -> list[Change]:
     key = declared.app_key
     web = [str(u) for u in (declared.inputs.get("web") or {}).get("redirectUris") or []]
-    changes = [
-        Change(
-            "Web redirect URI",
-            "remove",
-            uri,
-            None,
-            harmful=True,
-            why="a sign-in that still sends this redirect URI fails (AADSTS50011)",
-            fix=f"add {uri} to integrations.{key}.extra_redirect_uris",
+    personal = personal_audience(kept_audience(live.sign_in_audience, str(declared.inputs.get("signInAudience") or "")))
+    changes: list[Change] = []
+    for uri in dict.fromkeys(live.web):
+        if uri in web:
+            continue
+        reason = refusal("extra_redirect_uris", uri, personal=personal)
+        changes.append(
+            Change(
+                "Web redirect URI",
+                "remove",
+                uri,
+                None,
+                harmful=True,
+                why="a sign-in that still sends this redirect URI fails (AADSTS50011)",
+                fix=f"add {uri} to integrations.{key}.extra_redirect_uris" if reason is None else "",
+                refused=reason or "",
+            )
         )
-        for uri in live.web
-        if uri not in web
-    ]
     for uri in web:
         if uri not in live.web:
             paragon = uri == declared.paragon_redirect_uri
@@ -232,7 +258,7 @@ def _redirects(live: LiveApp, declared: Declared) -> list[Change]:
                 why="the program declares only the Web platform, so sign-ins through this platform stop",
                 fix="",
             )
-            for uri in uris
+            for uri in dict.fromkeys(uris)
         ]
     return changes
 
@@ -311,8 +337,10 @@ def _owners(live: LiveApp, declared: Declared) -> list[Change]:
             "remove",
             oid,
             None,
-            why=f"{label} loses the right to manage the app (the owners are exactly scheduled_deployer plus owners)",
-            fix=f"add {oid} to integrations.{key}.owners",
+            why=f"{shown(label)} loses the right to manage the app (the owners are exactly scheduled_deployer plus "
+            "owners)",
+            fix=f"add {oid} to integrations.{key}.owners" if refusal("owners", oid) is None else "",
+            refused=refusal("owners", oid) or "",
         )
         for oid, label in have.items()
         if oid not in wanted
@@ -347,7 +375,7 @@ def password_cap_problem(live: LiveApp, declared: Declared) -> str | None:
     audiences = {live.sign_in_audience, str(declared.inputs.get("signInAudience") or "")}
     if not audiences & PERSONAL_AUDIENCES or len(live.passwords) + MANAGED_SLOTS <= PERSONAL_PASSWORD_LIMIT:
         return None
-    commands = "; ".join(DELETE_COMMAND.format(app_id=live.client_id, key_id=k) for k, _, _ in live.passwords)
+    commands = "; ".join(delete_command(live.client_id, k) for k, _, _ in live.passwords)
     return (
         f"the app's audience includes personal Microsoft accounts, so it may hold at most "
         f"{PERSONAL_PASSWORD_LIMIT} client secrets, and the {MANAGED_SLOTS} managed slots plus "
@@ -360,8 +388,13 @@ def password_cap_problem(live: LiveApp, declared: Declared) -> str | None:
 def suggested_config(live: LiveApp, changes: Iterable[Change], key: str) -> list[str]:
     """YAML lines for ``integrations.<key>:`` that keep the live app as it is on the first ``pulumi up``: the
     client ID always; the display name, audience, token version, redirect URIs and owners where they differ;
-    scope edits as comments (the scopes list is yours to decide: each line says which integration)."""
-    lines = [f"client_id: {live.client_id}"]
+    scope edits as comments (the scopes list is yours to decide: each line says which integration).
+
+    Only values the config's rules accept are suggested (`Change.refused` says why the others are not; each
+    gets a comment line). Every line reads back with a YAML parser as exactly the key and value it names
+    (`provisioner.cli.adopt_values.yaml_line`), and comments hold live values only as `shown_value` shows them.
+    """
+    lines = [yaml_line("client_id", live.client_id)]
     extra: list[str] = []
     owners: list[str] = []
     notes: list[str] = []
@@ -371,20 +404,25 @@ def suggested_config(live: LiveApp, changes: Iterable[Change], key: str) -> list
         "access token version": "requested_access_token_version",
     }
     for change in changes:
+        if change.refused and change.before is not None:
+            notes.append(f"# not kept: {change.what} {shown_value(change.what, change.before)} (the config refuses it)")
         if not change.fix:
             continue
         if change.what in settings:
-            lines.append(f"{settings[change.what]}: {change.before}")
+            value: str | int = str(change.before)
+            if change.what == "access token version":
+                value = int(value)
+            lines.append(yaml_line(settings[change.what], value))
         elif change.what == "Web redirect URI":
             extra.append(str(change.before))
         elif change.what == "owner":
             owners.append(str(change.before))
         elif change.what == "permission":
-            notes.append(f"# {change.fix}")
+            notes.append(f"# {shown(change.fix)}")
     if extra:
-        lines.append(f"extra_redirect_uris: [{', '.join(extra)}]")
+        lines.append(yaml_line("extra_redirect_uris", list(dict.fromkeys(extra))))
     if owners:
-        lines.append(f"owners: [{', '.join(owners)}]")
+        lines.append(yaml_line("owners", owners))
     return lines + notes
 
 

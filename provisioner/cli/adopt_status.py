@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from provisioner.cli.adopt_report import DELETE_COMMAND
+from provisioner.cli.adopt_values import delete_command, shown, shown_description
 from provisioner.cli.status import Health, SecretReport
 from provisioner.config import ProvisionerConfig
 from provisioner.errors import GraphError, GraphNotFound
@@ -68,7 +68,7 @@ class AdoptedReport:
         for s in self.secrets:
             when = "safe to delete now" if s.safe_to_delete else "not yet safe to delete"
             out.append(
-                f"  {s.integration}: key ID {s.key_id} {s.display_name or '(no description)'!r}, ends "
+                f"  {s.integration}: key ID {shown(s.key_id)} {shown_description(s.display_name)}, ends "
                 f"{s.end_date or 'never'}: {when} ({s.reason}): {s.command}"
             )
         if not self.secrets and not self.notes:
@@ -148,7 +148,7 @@ def adopted_secrets(
                         end_date=end.strftime("%Y-%m-%dT%H:%M:%SZ") if end else None,
                         safe_to_delete=valid,
                         reason=reason if end is None or end > now else "already expired; " + reason,
-                        command=DELETE_COMMAND.format(app_id=client_id, key_id=password.key_id),
+                        command=delete_command(client_id, password.key_id),
                     )
                 )
     return report
