@@ -230,20 +230,20 @@ def chained_app_fix(config: ProvisionerConfig, key: str, target: str) -> tuple[s
     a member of a loop that will lose its owner), or says to fix the loop or the missing target first."""
     other = config.integrations[target].app
     path = loop_path(config, target)
-    loop = app_loop(config, target)
     message = f"{target!r} itself shares the app of {other!r}; sharing does not chain"
-    if loop:
-        owner = loop_owners(config, loop).get(target)
-        same = owner is not None and _resource(owner) == _resource(key)
-        where = f"integrations.{app_loop_advice(config, loop)[0]}.app"
-        fix = f"fix the `app:` loop first ({where}), then write `app: {owner}`" if same else "remove `app:`"
-        return message, fix
     end = config.integrations[path[-1]].app
+    if end is not None and end in config.integrations:  # the chain runs into an `app:` loop
+        loop = app_loop(config, end)
+        keep = [m for m in loop if loop_owners(config, loop)[m] == m]
+        owner = next((m for m in keep if _resource(m) == _resource(key)), None)
+        if owner is None:
+            return message, "remove `app:` so this integration has its own app"
+        where = f"integrations.{app_loop_advice(config, loop)[0]}.app"
+        then = f"keep `app: {owner}`" if owner == target else f"write `app: {owner}`"
+        return message, f"fix the `app:` loop first ({where}), then {then}"
     if end is not None:  # the chain ends at an integration missing from the file
         return message, f"fix integrations.{path[-1]}.app first ({end!r} is not in this file)"
     root = path[-1]
-    if root == key:
-        return message, "remove `app:`"
     if _resource(root) != _resource(key):
         return message, "remove `app:` so this integration has its own app"
     return message, f"write `app: {root}`"
@@ -265,7 +265,7 @@ TEXT_VALUES: Final = {
     "scheduled_deployer": "one object ID (a GUID) of a service principal",
     "app": "the key of another integration in this file",
     "display_name": "one line of text (at most 120 characters)",
-    "client_id": "an application (client) ID, a GUID",
+    "client_id": "the application (client) ID of an app registration (a GUID)",
     "scopes": "a delegated permission name, e.g. User.Read",
     "owners": "an object ID (a GUID)",
     "extra_redirect_uris": "an https URL",
@@ -317,6 +317,15 @@ def _bounds(info: Any) -> tuple[Any, Any, bool]:
     return low, high, strict_low
 
 
+def _choices(values: list[str]) -> str:
+    return " or ".join(values) if len(values) == 2 else "one of " + ", ".join(values)
+
+
+def choices_in(allowed: str) -> list[str]:
+    """The values named by an `allowed_values` answer for a key with a fixed set of values."""
+    return [c.strip() for c in re.split(r", | or ", allowed.removeprefix("one of "))]
+
+
 def allowed_values(loc: KeyPath) -> str:
     """What the key at ``loc`` accepts, in plain words: ``one of AzureADMyOrg, ...``, ``a whole number from 1 to
     365``, ``true or false``, ``a date as YYYY-MM-DD``, ``an https URL``, ...; empty when unknown."""
@@ -339,13 +348,13 @@ def allowed_values(loc: KeyPath) -> str:
     if get_origin(annotation) is dict:
         return "a mapping (`key: value` lines indented under it)"
     if get_origin(annotation) is Literal:
-        return "one of " + ", ".join(str(v) for v in get_args(annotation))
+        return _choices([str(v) for v in get_args(annotation)])
     args = [a for a in (get_args(annotation) or (annotation,)) if a is not type(None)]
     for arg in args:
         if get_origin(arg) is Literal:
-            return "one of " + ", ".join(str(v) for v in get_args(arg))
+            return _choices([str(v) for v in get_args(arg)])
         if isinstance(arg, type) and issubclass(arg, enum.Enum):
-            return "one of " + ", ".join(str(m.value) for m in arg)
+            return _choices([str(m.value) for m in arg])
     kind = args[0] if args else annotation
     low, high, strict = _bounds(info)
     extra = getattr(info, "json_schema_extra", None)

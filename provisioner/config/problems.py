@@ -32,6 +32,7 @@ from provisioner.config.advice import (
     app_loop_advice,
     app_target_fix,
     chained_app_fix,
+    choices_in,
     field_at,
     misplaced_setting_advice,
     plain_words,
@@ -190,6 +191,18 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
         return doc.problem(loc, "unknown key", f"remove it or correct the spelling{'; ' + hint if hint else ''}")
     if kind == "missing":
         return doc.problem(loc, "required key is missing", f"add `{loc[-1]}:` here")
+    if loc and loc[-1] == "[key]":  # a mapping key YAML did not read as text (a number, a boolean, null)
+        at: KeyPath = (*loc[:-2], str(loc[-2]).lower() if isinstance(loc[-2], bool) else str(loc[-2]))
+        what = (
+            "an empty key (null)"
+            if value is None
+            else f"a {type(value).__name__.replace('int', 'number').replace('bool', 'boolean')}"
+        )
+        if loc[:-2] == ("integrations",):
+            fix = f"write an integration key as text, one of {', '.join(sorted(CATALOG))}"
+        else:
+            fix = "write the key as a plain name (letters, digits, _ . -), in quotes if YAML would read it otherwise"
+        return doc.problem(at, f"a key must be text, but YAML read {what}", fix)
     allowed = allowed_values(loc)
     if value is None and kind not in ("model_type", "dict_type", "model_attributes_type", "value_error") and allowed:
         info = field_at(loc)
@@ -204,22 +217,19 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
             fix = f"write one value on the key's line: {allowed}"
         return doc.problem(loc, f"expected {allowed}, not {shape}", fix)
     if kind in ("literal_error", "enum") and allowed:
-        choices = [c.strip() for c in allowed.removeprefix("one of ").split(",")]
-        hint = _suggest(str(value), choices) if isinstance(value, str) else ""
-        either = " or ".join(choices) if len(choices) == 2 else allowed
-        return doc.problem(
-            loc, f"must be {' or '.join(choices) if len(choices) == 2 else allowed}{got}", hint or f"write {either}"
-        )
+        hint = _suggest(str(value), choices_in(allowed)) if isinstance(value, str) else ""
+        return doc.problem(loc, f"must be {allowed}{got}", f"{hint + ' ' if hint else ''}write {allowed}")
     if kind == "string_type" and isinstance(value, bool):
         return doc.problem(
             loc,
             f"expected text but YAML read a boolean ({str(value).lower()}); unquoted yes/no/on/off/true/false "
             "are booleans in YAML",
-            "quote the value",
+            f"quote the value if it is right, else write {allowed}" if allowed else "quote the value",
         )
     if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
         what = "a number" if isinstance(value, (int, float)) else "a date" if isinstance(value, date) else "a value"
-        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", "quote the value")
+        fix = f"write {allowed}, in quotes if YAML would read it as {what}" if allowed else "quote the value"
+        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", fix)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         if value is None:
             return doc.problem(
@@ -237,7 +247,7 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
         each = allowed if allowed.startswith("a list") else "a list"
         return doc.problem(loc, f"expected a list{got}", f"write {each}, e.g. [A, B], or one `- item` per line")
     if kind in ("date_type", "date_from_datetime_inexact", "date_from_datetime_parsing"):
-        return doc.problem(loc, f"expected a date{got}", "write the date alone as YYYY-MM-DD (UTC)")
+        return doc.problem(loc, f"expected a date{got}", f"write {allowed or 'a date as YYYY-MM-DD (UTC)'}, alone")
     plain = plain_words(loc, kind, error.get("ctx") or {}, value)
     if plain is not None:
         typed = kind in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type")

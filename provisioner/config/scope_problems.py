@@ -269,6 +269,13 @@ def _url_problem(value: str, entry: CatalogEntry) -> tuple[str, str]:
     host = (parts.hostname or "").lower()
     cloud = environment_host_cloud(entry, host)
     own = f"write it as https://{host}" if cloud else generic
+    if entry.environment_host and cloud is None and host.endswith(_NATIONAL_SUFFIXES):
+        return (
+            f"host {host!r} looks like a national cloud's (US Government or China), and national-cloud hosts of "
+            f"{entry.title} are not supported here",
+            "national clouds are not supported for this integration: manage its app registration by hand, "
+            "or use an environment in the commercial cloud if that is where it lives",
+        )
     if not value.lower().startswith("https://"):
         return "must start with https://", own
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -278,13 +285,6 @@ def _url_problem(value: str, entry: CatalogEntry) -> tuple[str, str]:
     if parts.username or parts.password or parts.port:
         return "must hold no user, password or port", own
     if entry.environment_host and cloud is None:
-        if host.endswith(_NATIONAL_SUFFIXES):
-            return (
-                f"host {host!r} looks like a national cloud's (US Government or China), and national-cloud hosts of "
-                f"{entry.title} are not supported here",
-                "national clouds are not supported for this integration: manage its app registration by hand, "
-                "or use an environment in the commercial cloud if that is where it lives",
-            )
         return f"host {host!r} is not a {entry.title} host", generic
     return "", ""
 

@@ -172,7 +172,8 @@ def check_client_id(value: str | None) -> str | None:
     if value is None:  # written empty (`client_id:`); an absent key is never validated
         raise ValueError(
             "is empty; it names the app registration this stack adopted. Fix: write the application (client) ID "
-            "from the app's Overview page in Entra, or remove the line so the stack creates its own app"
+            "of an app registration (a GUID) from its Overview page in Entra, or remove the line so the stack "
+            "creates its own app"
         )
     if not _UUID.fullmatch(value):
         raise ValueError(
