@@ -19,7 +19,8 @@ def first_party_resources() -> dict[str, str]:
 
 
 def client_id_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
-    """``client_id`` naming a Microsoft resource API rather than an app registration of the tenant, and one app
+    """``client_id`` written empty (``client_id:``, null: the model reads it as unset), ``client_id`` naming a
+    Microsoft resource API rather than an app registration of the tenant, and one app
     registration adopted by two integrations of the file (client IDs compare case-insensitively).
 
     A resource API's application ID (Graph's ``00000003-0000-0000-c000-000000000000``) names Microsoft's own
@@ -32,6 +33,17 @@ def client_id_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Pro
     first: dict[str, str] = {}
     for key, integration in config.integrations.items():
         client_id = integration.client_id
+        at = ("integrations", key, "client_id")
+        if client_id is None and at in doc.lines and not doc.is_reported(at):
+            problems.append(
+                doc.problem(
+                    at,
+                    "is empty; it names the app registration this stack adopted",
+                    "write the application (client) ID of an app registration (a GUID) from its Overview page in "
+                    "Entra, or remove the line so the stack creates its own app",
+                )
+            )
+            continue
         if client_id is None or integration.app is not None:  # a sharer's client_id is refused as app-level
             continue
         if client_id in resources:

@@ -166,15 +166,11 @@ def check_client_id(value: str | None) -> str | None:
     """Accept the application (client) ID of an adopted app registration (a GUID, any case), lower-case.
 
     Raises:
-        ValueError: Written empty (null), not a GUID, or the nil GUID; the fix names where Entra shows the
-            client ID.
+        ValueError: Not a GUID, or the nil GUID; the fix names where Entra shows the client ID. (Written empty,
+            ``client_id:`` reads as None here; `provisioner.config.adoption` refuses it from the document.)
     """
-    if value is None:  # written empty (`client_id:`); an absent key is never validated
-        raise ValueError(
-            "is empty; it names the app registration this stack adopted. Fix: write the application (client) ID "
-            "of an app registration (a GUID) from its Overview page in Entra, or remove the line so the stack "
-            "creates its own app"
-        )
+    if value is None:
+        return None
     if not _UUID.fullmatch(value):
         raise ValueError(
             "client_id must be the application (client) ID of the adopted app registration, a GUID. Fix: copy it "
