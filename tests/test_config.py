@@ -131,7 +131,8 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         VALID_CONFIG + "    sign_in_audience: AnyOrg\n",
-        r"integrations\.powerbi\.sign_in_audience: Input should be 'AzureADMyOrg', 'AzureADMultipleOrgs'",
+        r"integrations\.powerbi\.sign_in_audience: must be one of AzureADMyOrg, AzureADMultipleOrgs, "
+        r"AzureADandPersonalMicrosoftAccount, PersonalMicrosoftAccount, got AnyOrg\. Fix: write one of AzureADMyOrg",
         id="unknown-audience",
     ),
     pytest.param(

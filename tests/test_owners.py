@@ -132,7 +132,7 @@ def test_the_shared_default_scheduled_deployer_applies_to_every_stack(project_di
         ("not-a-guid", "scheduled_deployer must be the object ID (a GUID) of the service principal"),
         ("00000000-0000-0000-0000-000000000000", "scheduled_deployer is the nil GUID"),
         ("12345", "expected text but YAML read a number"),
-        ("[a, b]", "Input should be a valid string"),
+        ("[a, b]", "expected one object ID (a GUID) of a service principal, not a list"),
     ],
 )
 def test_a_bad_scheduled_deployer_is_one_line(write_config: Writer, value: str, message: str) -> None:

@@ -283,7 +283,11 @@ must work for personal Microsoft accounts: {personal}
 Dataverse (`microsoftDynamics`) and Finance & Operations (`dynamicsfinance`) are per-environment resources.
 Put the customer's URL in `paragon_values` (`organizationUrl`: `https://<org>.crm<N>.dynamics.com`;
 `environmentUrl`: `https://<env>.operations.dynamics.com`), with `https://`, no path and no trailing slash;
-`validate` checks it. The scopes pushed to Paragon are then qualified with it
+`validate` checks it. Dataverse in a national cloud is accepted with its own host (`<org>.crm.microsoftdynamics.us`
+for US Government GCC High, `<org>.crm.appsplatform.us` for DoD, `<org>.crm.dynamics.cn` for China; GCC uses
+`crm9.dynamics.com`): the app registration must then live in that cloud's Entra tenant (`AZURE_AUTHORITY_HOST`
+and the azuread provider's `environment`). Finance & Operations in a national cloud is not supported.
+The scopes pushed to Paragon are then qualified with it
 (`https://contoso.crm.dynamics.com/user_impersonation`), because a bare scope is read by the Microsoft
 identity platform as a Microsoft Graph scope (AADSTS650053). Without the URL they are pushed bare and
 `validate` warns; `paragon_scope_format: bare` keeps them bare if Paragon qualifies them itself.

@@ -23,6 +23,8 @@ from provisioner.config.problems import (
     catalog_problems,
     integration_keys_that_are_settings,
     model_problems,
+)
+from provisioner.config.registration_problems import (
     owner_problems,
     redirect_problems,
     scheduled_deployer_warnings,

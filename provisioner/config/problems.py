@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, Final, get_args, get_origin
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -26,9 +25,24 @@ from provisioner.catalog import (
     PERSONAL_ACCOUNTS,
     CatalogEntry,
 )
-from provisioner.config.advice import KEYS_REFERENCE, app_target_fix, misplaced_setting_advice, plain_words
-from provisioner.config.model import APP_LEVEL_KEYS, DEFAULT_REDIRECT_URI, PERSONAL_AUDIENCES, ProvisionerConfig
-from provisioner.config.scope_problems import integration_scope_problems, works_for_personal_accounts
+from provisioner.config.advice import (
+    KEYS_REFERENCE,
+    allowed_values,
+    app_loop,
+    app_loop_advice,
+    app_target_fix,
+    chained_app_fix,
+    choices_in,
+    field_at,
+    misplaced_setting_advice,
+    plain_words,
+)
+from provisioner.config.model import APP_LEVEL_KEYS, ProvisionerConfig
+from provisioner.config.scope_problems import (
+    integration_scope_problems,
+    scope_names_in_one_item,
+    works_for_personal_accounts,
+)
 from provisioner.config.yaml_source import KeyPath, YamlDocument, format_path, shown
 from provisioner.errors import Problem
 
@@ -164,7 +178,7 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
     value = error.get("input")
     raw = doc.raw.get(loc)
     # A model-level error (value is the whole mapping) is about the model, not one value: no "got".
-    got = f", got {shown(raw)}" if raw is not None and not isinstance(value, (dict, list)) else ""
+    got = f", got {shown(raw)}" if raw and not isinstance(value, (dict, list)) else ""
     message, fix = _split_fix(_INTERNALS.sub("", str(error["msg"]).removeprefix("Value error, ")))
     if kind == "extra_forbidden":
         setting = misplaced_setting_advice(loc)
@@ -177,16 +191,45 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
         return doc.problem(loc, "unknown key", f"remove it or correct the spelling{'; ' + hint if hint else ''}")
     if kind == "missing":
         return doc.problem(loc, "required key is missing", f"add `{loc[-1]}:` here")
+    if loc and loc[-1] == "[key]":  # a mapping key YAML did not read as text (a number, a boolean, null)
+        at: KeyPath = (*loc[:-2], str(loc[-2]).lower() if isinstance(loc[-2], bool) else str(loc[-2]))
+        what = (
+            "an empty key (null)"
+            if value is None
+            else f"a {type(value).__name__.replace('int', 'number').replace('bool', 'boolean')}"
+        )
+        if loc[:-2] == ("integrations",):
+            fix = f"write an integration key as text, one of {', '.join(sorted(CATALOG))}"
+        else:
+            fix = "write the key as a plain name (letters, digits, _ . -), in quotes if YAML would read it otherwise"
+        return doc.problem(at, f"a key must be text, but YAML read {what}", fix)
+    allowed = allowed_values(loc)
+    if value is None and kind not in ("model_type", "dict_type", "model_attributes_type", "value_error") and allowed:
+        info = field_at(loc)
+        has_default = info is not None and not info[2] and not info[0].is_required()
+        default = ", or remove the line to use the default" if has_default else ""
+        return doc.problem(loc, "is empty (null)", f"write {allowed}{default}")
+    if kind in ("string_type", "str_type") and isinstance(value, (list, dict)) and allowed:
+        shape = "a list" if isinstance(value, list) else "a mapping"
+        if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (list, dict)):
+            fix = f"write the value alone on the key's line, without [ ]: {allowed}"
+        else:
+            fix = f"write one value on the key's line: {allowed}"
+        return doc.problem(loc, f"expected {allowed}, not {shape}", fix)
+    if kind in ("literal_error", "enum") and allowed:
+        hint = _suggest(str(value), choices_in(allowed)) if isinstance(value, str) else ""
+        return doc.problem(loc, f"must be {allowed}{got}", f"{hint + ' ' if hint else ''}write {allowed}")
     if kind == "string_type" and isinstance(value, bool):
         return doc.problem(
             loc,
             f"expected text but YAML read a boolean ({str(value).lower()}); unquoted yes/no/on/off/true/false "
             "are booleans in YAML",
-            "quote the value",
+            f"quote the value if it is right, else write {allowed}" if allowed else "quote the value",
         )
     if kind == "string_type" and value is not None and not isinstance(value, (dict, list)):
         what = "a number" if isinstance(value, (int, float)) else "a date" if isinstance(value, date) else "a value"
-        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", "quote the value")
+        fix = f"write {allowed}, in quotes if YAML would read it as {what}" if allowed else "quote the value"
+        return doc.problem(loc, f"expected text but YAML read {what} ({shown(raw or str(value))})", fix)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         if value is None:
             return doc.problem(
@@ -196,14 +239,22 @@ def _pydantic_problem(doc: YamlDocument, error: Any) -> Problem | None:
             loc, f"expected a mapping (keys indented under it){got}", "indent `key: value` lines under it"
         )
     if kind == "list_type":
-        return doc.problem(loc, f"expected a list{got}", "write a list, e.g. [A, B], or one `- item` per line")
-    if kind == "literal_error":
-        return doc.problem(loc, f"{message}{got}", "use one of the listed values")
+        names = scope_names_in_one_item(value) if isinstance(value, str) and loc[-1] == "scopes" else []
+        if len(names) > 1:
+            return doc.problem(
+                loc, f"expected a list{got}", f"one permission name per item: write [{', '.join(names)}]"
+            )
+        each = allowed if allowed.startswith("a list") else "a list"
+        return doc.problem(loc, f"expected a list{got}", f"write {each}, e.g. [A, B], or one `- item` per line")
     if kind in ("date_type", "date_from_datetime_inexact", "date_from_datetime_parsing"):
-        return doc.problem(loc, f"expected a date{got}", "write the date alone as YYYY-MM-DD (UTC)")
+        return doc.problem(loc, f"expected a date{got}", f"write {allowed or 'a date as YYYY-MM-DD (UTC)'}, alone")
     plain = plain_words(loc, kind, error.get("ctx") or {}, value)
     if plain is not None:
-        return doc.problem(loc, f"{plain[0]}{got}", plain[1])
+        typed = kind in ("int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type")
+        return doc.problem(loc, f"{plain[0]}{got}", f"write {allowed}" if typed and allowed else plain[1])
+    if message.startswith("Input should") or "valid" in message and not fix:
+        message = f"expected {allowed}" if allowed else "is not a value this key accepts"
+        fix = f"write {allowed}" if allowed else ""
     return doc.problem(loc, f"{message}{got}", fix or f"correct the value ({KEYS_REFERENCE})")
 
 
@@ -218,8 +269,10 @@ def _sharing_and_audience_problems(
     if target is not None:
         at_app: KeyPath = (*here, "app")
         other = config.integrations.get(target)
-        if target == key:
-            return [doc.problem(at_app, "an integration cannot share its own app", "remove `app:`")]
+        loop = app_loop(config, key)
+        if loop:  # a self-share or a loop of any length: reported once, at the member whose `app:` goes
+            reported, message, fix = app_loop_advice(config, loop)
+            return [doc.problem(at_app, message, fix)] if reported == key else []
         if other is None:
             return [
                 doc.problem(
@@ -227,13 +280,7 @@ def _sharing_and_audience_problems(
                 )
             ]
         if other.app is not None:
-            return [
-                doc.problem(
-                    at_app,
-                    f"{target!r} itself shares the app of {other.app!r}; sharing does not chain",
-                    f"write `app: {other.app}`",
-                )
-            ]
+            return [doc.problem(at_app, *chained_app_fix(config, key, target))]
         target_entry = CATALOG.get(target)
         if target_entry is not None and target_entry.resource_app_id != entry.resource_app_id:
             return [
@@ -344,110 +391,3 @@ def catalog_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Probl
         problems += _sharing_and_audience_problems(doc, config, key, entry)
         problems += integration_scope_problems(doc, config, key)  # scopes, consent, environment URL
     return problems
-
-
-def owner_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
-    """Owners listed twice (object IDs compare case-insensitively; they are kept lower-case)."""
-    problems: list[Problem] = []
-    for key, integration in config.integrations.items():
-        first: dict[str, int] = {}
-        for index, owner in enumerate(integration.owners):
-            if owner in first:
-                problems.append(
-                    doc.problem(
-                        ("integrations", key, "owners", index),
-                        f"the same object ID as owners[{first[owner]}] (GUIDs compare without regard to case)",
-                        "remove the duplicate",
-                    )
-                )
-            else:
-                first.setdefault(owner, index)
-    return problems
-
-
-def scheduled_deployer_warnings(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
-    """A warning when ``scheduled_deployer`` is not set: owners then follow whoever runs ``pulumi up``
-    (docs/owners.md). Given only for a config without errors, at the stack file's first top-level key."""
-    if config.scheduled_deployer is not None:
-        return []
-    files = getattr(doc, "files", {})  # a stack file merged with defaults.yaml: keys from the stack file only
-    top = min((n for path, n in doc.lines.items() if len(path) == 1 and path not in files), default=None)
-    return [
-        doc.problem(
-            ("scheduled_deployer",),
-            "not set, so each app registration's owners are whoever runs `pulumi up` plus `owners`: a run by "
-            "another identity replaces the one that rotates secrets on schedule, whose runs are then refused "
-            "(Application.ReadWrite.OwnedBy)",
-            "add `scheduled_deployer: <object ID of the CI service principal>` at the top level (docs/owners.md)",
-            severity="warning",
-            line=top,
-        )
-    ]
-
-
-def redirect_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
-    """Redirect URI rules that need the whole config, and warnings about likely mistakes.
-
-    Sources: Microsoft's "Redirect URI (reply URL) outline and restrictions" (query parameters only for
-    apps that sign in work or school accounts only; http only for localhost, 127.0.0.1 preferred) and
-    Paragon's setup guide (the cloud redirect URL ``https://passport.useparagon.com/oauth``, matched by Entra
-    character by character).
-    """
-    at: KeyPath = ("paragon", "redirect_uri")
-    value = config.paragon.redirect_uri
-    parts = urlsplit(value)
-    problems: list[Problem] = []
-    personal = [k for k, i in config.integrations.items() if i.sign_in_audience in PERSONAL_AUDIENCES]
-    if parts.query and personal:
-        problems.append(
-            doc.problem(
-                at,
-                f"has query parameters, which Entra allows only for apps that sign in work or school accounts; "
-                f"integrations.{personal[0]}.sign_in_audience includes personal Microsoft accounts",
-                "remove the query (?...) or choose AzureADMyOrg / AzureADMultipleOrgs",
-            )
-        )
-    if value != DEFAULT_REDIRECT_URI:
-        differences = []
-        if value.rstrip("/").lower() == DEFAULT_REDIRECT_URI.lower():
-            if value.rstrip("/") != value:
-                differences.append("a trailing slash")
-            if value.rstrip("/") != DEFAULT_REDIRECT_URI:
-                differences.append("letter case")
-        if differences:
-            problems.append(
-                doc.problem(
-                    at,
-                    f"differs from Paragon's documented redirect URL {DEFAULT_REDIRECT_URI} only by "
-                    f"{' and '.join(differences)}; Entra matches redirect URIs exactly, so sign-ins fail "
-                    "(AADSTS50011) unless Paragon sends this very string",
-                    f"write {DEFAULT_REDIRECT_URI} unless the integration's settings in Paragon show yours",
-                    severity="warning",
-                )
-            )
-    if parts.scheme == "http":
-        note = " (Microsoft recommends 127.0.0.1 over localhost)" if parts.hostname == "localhost" else ""
-        problems.append(
-            doc.problem(
-                at,
-                f"plain http on a loopback host works only for local development{note}",
-                "use Paragon's https redirect URL for a real deployment",
-                severity="warning",
-            )
-        )
-    return problems
-
-
-def verification_problems(doc: YamlDocument, config: ProvisionerConfig) -> list[Problem]:
-    """A warning when ``paragon.verify_timeout_seconds`` is 0: new secrets reach Paragon unproven."""
-    if config.paragon.verify_timeout_seconds > 0:
-        return []
-    return [
-        doc.problem(
-            ("paragon", "verify_timeout_seconds"),
-            "0 turns verification off: a new client secret is pushed to Paragon without proof that Entra accepts "
-            "it, and a secret still replicating can fail Paragon's first token refreshes",
-            "remove the key (default 120) unless Entra's token endpoint is unreachable from where pulumi up runs",
-            severity="warning",
-        )
-    ]

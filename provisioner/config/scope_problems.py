@@ -27,7 +27,7 @@ from provisioner.catalog import (
     resource_permissions,
 )
 from provisioner.config.model import ProvisionerConfig
-from provisioner.config.yaml_source import KeyPath, YamlDocument
+from provisioner.config.yaml_source import KeyPath, YamlDocument, shown
 from provisioner.errors import Problem
 
 CONSENT_DOCS: Final = "docs/integrations.md, section Admin consent"
@@ -79,8 +79,32 @@ def _one_scope(doc: YamlDocument, at: KeyPath, scope: str, entry: CatalogEntry) 
             "requests, and `scopes:` is what sets those",
             f"list the delegated permissions by name (without `scopes:`, {entry.title} gets {defaults})",
         )
-    if "://" in scope or scope.startswith(entry.resource_uri) or scope.startswith(entry.resource_app_id + "/"):
-        bare = scope.rsplit("/", 1)[-1]
+    names = scope_names_in_one_item(scope)
+    if len(names) > 1:
+        return doc.problem(
+            at,
+            f"holds {len(names)} permission names in one item; Entra reads each item as one permission name",
+            f"one permission name per item: write [{', '.join(names)}] (or one `- name` per line)",
+        )
+    if "://" in scope or "/" in scope:
+        bare = scope.rstrip("/").rsplit("/", 1)[-1]
+        owner = qualified_resource(scope)
+        if owner is not None and owner[0] != entry.resource_app_id:
+            title, keys = owner[1], owner[2]
+            move = f" (or move it to an integration on {title}: {', '.join(keys)})" if keys else ""
+            return doc.problem(
+                at,
+                f"{bare!r} written with {title}'s resource URI is a {title} permission, but {entry.title} requests "
+                f"{entry.resource_title} scopes; one sign-in can target only one resource API (AADSTS28000)",
+                f"remove it{move}",
+            )
+        if owner is None:
+            return doc.problem(
+                at,
+                f"{shown(scope)} is qualified with another resource than {entry.resource_title}; one sign-in can "
+                "target only one resource API (AADSTS28000)",
+                f"remove it (an integration of {entry.title} requests {entry.resource_title} permissions only)",
+            )
         return doc.problem(
             at,
             f"write the bare permission name ({bare!r}), not a URI; the resource URI is added where Paragon needs it",
@@ -117,6 +141,45 @@ def _one_scope(doc: YamlDocument, at: KeyPath, scope: str, entry: CatalogEntry) 
         f"{hint + ' ' if hint else ''}if the name is right, nothing to do",
         severity="warning",
     )
+
+
+_NAME_SEPARATORS: Final = re.compile(r"[\s,;]+")
+
+
+def scope_names_in_one_item(scope: str) -> list[str]:
+    """The names of a scope item split at whitespace, commas and semicolons (several names pasted as one)."""
+    return [n for n in _NAME_SEPARATORS.split(scope) if n]
+
+
+def _prefix(scope: str) -> str:
+    return scope.rstrip("/").rsplit("/", 1)[0].lower()
+
+
+GRAPH_URIS: Final = (
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",  # US Government L4 (GCC High)
+    "https://dod-graph.microsoft.us",  # US Government L5 (DoD)
+    "https://microsoftgraph.chinacloudapi.cn",  # China (21Vianet)
+)
+"""Microsoft Graph's resource URIs in each cloud (Microsoft Graph, "National cloud deployments")."""
+
+
+def qualified_resource(scope: str) -> tuple[str, str, list[str]] | None:
+    """For a scope written with a resource URI or app ID before its name: the resource's app ID, its title and
+    the catalog's integration keys on it; None when the prefix names no resource the catalog knows."""
+    prefix = _prefix(scope)
+    for entry in CATALOG.values():
+        known = {entry.resource_app_id, f"api://{entry.resource_app_id}"}
+        if entry.resource_is_graph:
+            known |= set(GRAPH_URIS)
+        elif not entry.resource_uri_per_environment:
+            known.add(entry.resource_uri.lower())
+        host = urlsplit(prefix).hostname or ""
+        per_env = entry.resource_uri_per_environment and entry.environment_host is not None
+        if prefix in known or (per_env and urlsplit(prefix).path in ("", "/") and environment_host_cloud(entry, host)):
+            keys = [k for k, e in CATALOG.items() if e.resource_app_id == entry.resource_app_id]
+            return entry.resource_app_id, entry.resource_title, keys
+    return None
 
 
 def scope_problems(doc: YamlDocument, config: ProvisionerConfig, key: str, entry: CatalogEntry) -> list[Problem]:
@@ -169,22 +232,61 @@ def consent_warnings(doc: YamlDocument, config: ProvisionerConfig, key: str, ent
     return problems
 
 
-def _url_problem(value: str, entry: CatalogEntry) -> str:
-    """What is wrong with an organization/environment URL (empty when nothing)."""
-    example = entry.resource_uri.replace("<org>", "contoso").replace("<env>", "contoso")
-    if not value.lower().startswith("https://"):
-        return f"must start with https:// (e.g. {example})"
-    parts = urlsplit(value)
+NATIONAL_CLOUD_HOSTS: Final = {
+    "microsoftDynamics": (
+        ("US Government GCC High", r"[a-z0-9][a-z0-9-]*\.crm\.microsoftdynamics\.us", "<org>.crm.microsoftdynamics.us"),
+        ("US Government DoD", r"[a-z0-9][a-z0-9-]*\.crm\.appsplatform\.us", "<org>.crm.appsplatform.us"),
+        ("China (21Vianet)", r"[a-z0-9][a-z0-9-]*\.crm\.dynamics\.cn", "<org>.crm.dynamics.cn"),
+    ),
+}
+"""Organization hosts of national clouds, by integration key (Dataverse: Power Apps US Government, service URLs;
+Dataverse global discovery service endpoints per cloud). GCC (``crm9.dynamics.com``) is in the commercial
+pattern. Finance & Operations has none here: its national-cloud hosts are not published in a form to check."""
+_NATIONAL_SUFFIXES: Final = (".us", ".cn", ".de", ".usgovcloudapi.net", ".chinacloudapi.cn")
+"""Host endings of national clouds (US Government, China, the closed German cloud)."""
+
+
+def environment_host_cloud(entry: CatalogEntry, host: str) -> str | None:
+    """The cloud of an organization/environment host: ``commercial`` for the entry's own pattern, a national
+    cloud's name from `NATIONAL_CLOUD_HOSTS`, or None when the host is not one of the product's."""
+    if entry.environment_host and re.fullmatch(entry.environment_host, host):
+        return "commercial"
+    for cloud, pattern, _ in NATIONAL_CLOUD_HOSTS.get(entry.key, ()):
+        if re.fullmatch(pattern, host):
+            return cloud
+    return None
+
+
+def _url_problem(value: str, entry: CatalogEntry) -> tuple[str, str]:
+    """What is wrong with an organization/environment URL and the fix (empty when nothing).
+
+    The fix rewrites the URL from the reader's own host when that host is one of the product's (in any cloud
+    supported), so it never moves an environment to another cloud; otherwise it names the host patterns."""
+    national = [f"https://{example} ({cloud})" for cloud, _, example in NATIONAL_CLOUD_HOSTS.get(entry.key, ())]
+    clouds = f", or in a national cloud {', '.join(national)}" if national else ""
+    generic = f"write the environment's own URL, {entry.resource_uri}{clouds}"
+    parts = urlsplit(value if "://" in value else "https://" + value)
     host = (parts.hostname or "").lower()
+    cloud = environment_host_cloud(entry, host)
+    own = f"write it as https://{host}" if cloud else generic
+    if entry.environment_host and cloud is None and host.endswith(_NATIONAL_SUFFIXES):
+        return (
+            f"host {host!r} looks like a national cloud's (US Government or China), and national-cloud hosts of "
+            f"{entry.title} are not supported here",
+            "national clouds are not supported for this integration: manage its app registration by hand, "
+            "or use an environment in the commercial cloud if that is where it lives",
+        )
+    if not value.lower().startswith("https://"):
+        return "must start with https://", own
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "must be the environment's address alone, with no path, query or fragment"
+        return "must be the environment's address alone, with no path, query or fragment", own
     if parts.path == "/":
-        return "has a trailing slash, which makes every qualified scope invalid"
+        return "has a trailing slash, which makes every qualified scope invalid", own
     if parts.username or parts.password or parts.port:
-        return "must hold no user, password or port"
-    if entry.environment_host and not re.fullmatch(entry.environment_host, host):
-        return f"host {host!r} is not a {entry.title} host (like {urlsplit(example).hostname})"
-    return ""
+        return "must hold no user, password or port", own
+    if entry.environment_host and cloud is None:
+        return f"host {host!r} is not a {entry.title} host", generic
+    return "", ""
 
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -219,14 +321,10 @@ def environment_problems(doc: YamlDocument, config: ProvisionerConfig, key: str,
     value = integration.paragon_values.get(name)
     example = entry.resource_uri.replace("<org>", "contoso").replace("<env>", "contoso")
     if value is not None:
-        wrong = _url_problem(value, entry)
+        wrong, fix = _url_problem(value, entry)
         if wrong:
             return [
-                doc.problem(
-                    (*here, "paragon_values", name),
-                    f"{wrong}; it qualifies the scopes pushed to Paragon",
-                    f"write it as {example}",
-                )
+                doc.problem((*here, "paragon_values", name), f"{wrong}; it qualifies the scopes pushed to Paragon", fix)
             ]
         return []
     if integration.paragon_scope_format is ScopeFormat.QUALIFIED:

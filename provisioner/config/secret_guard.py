@@ -102,11 +102,12 @@ _CREDENTIAL_SHAPES: Final = re.compile(
     re.IGNORECASE,
 )
 
-_WHERE_SECRETS_GO: Final = (
+WHERE_SECRETS_GO: Final = (
     "the client secret is created and rotated by the provisioner, and the Paragon login goes in PARAGON_* "
     f"environment variables or `pulumi config set --secret` ({README_LOGIN})"
 )
-SECRETS_ADVICE: Final = f"delete it (and rotate it if it was ever committed); {_WHERE_SECRETS_GO}"
+"""Where the secrets a stack needs really go (the end of every refusal's fix)."""
+SECRETS_ADVICE: Final = f"delete it (and rotate it if it was ever committed); {WHERE_SECRETS_GO}"
 """The Fix: text of a refusal where a secret value was written: it may have leaked."""
 
 
@@ -143,7 +144,7 @@ def secret_key_advice(case: SecretKeyCase, dashboard_setting: str | None = None)
     where = (
         f"enter {dashboard_setting} in Paragon's dashboard instead (docs/integrations.md)"
         if dashboard_setting
-        else _WHERE_SECRETS_GO
+        else WHERE_SECRETS_GO
     )
     held = "it" if case is SecretKeyCase.VALUE else "what it holds"
     return (

@@ -166,7 +166,8 @@ def check_client_id(value: str | None) -> str | None:
     """Accept the application (client) ID of an adopted app registration (a GUID, any case), lower-case.
 
     Raises:
-        ValueError: Not a GUID, or the nil GUID; the fix names where Entra shows the client ID.
+        ValueError: Not a GUID, or the nil GUID; the fix names where Entra shows the client ID. (Written empty,
+            ``client_id:`` reads as None here; `provisioner.config.adoption` refuses it from the document.)
     """
     if value is None:
         return None

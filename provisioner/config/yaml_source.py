@@ -33,6 +33,7 @@ from provisioner.catalog import CATALOG
 from provisioner.config.safe_io import read_text_capped
 from provisioner.config.secret_guard import (
     SECRETS_ADVICE,
+    WHERE_SECRETS_GO,
     SecretKeyCase,
     is_secret_key,
     looks_like_secret_value,
@@ -241,6 +242,19 @@ class _Builder:
                     _control_message(key_node.value, "this key"),
                     "retype the key with plain characters",
                     line,
+                )
+                continue
+            if looks_like_secret_value(str(key_node.value)):
+                # The key's own text is secret-shaped: never shown, never marks its parent reported.
+                self._doc.problems.append(
+                    Problem(
+                        file=str(self._doc.path),
+                        line=line,
+                        key=format_path(path),  # "(top level)" for a top-level key
+                        message="the key on this line (its name, not its value) looks like a client secret or an "
+                        "access token (JWT, bearer token, password, key or signature); secrets never go in this file",
+                        fix=f"delete the line (and rotate the secret if it was ever committed); {WHERE_SECRETS_GO}",
+                    )
                 )
                 continue
             key = self._scalar(key_node, path, record=False)
