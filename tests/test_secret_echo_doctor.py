@@ -10,8 +10,8 @@ from entra_fake import FakeEntra
 from graph_fake import FakeGraph
 from paragon_fake import FakeParagon
 from secret_echo import CANARIES, Canary, arrange, assert_scrubbed, ids, paragon_accepts
-from test_doctor import FakeTools, healthy, paragon, tools  # noqa: F401  (fixtures)
-from test_doctor_tenant import CI_CLIENT, TENANT, entra, graph, tenant  # noqa: F401  (fixtures)
+from test_doctor import TENANT, FakeTools, healthy, paragon, tools  # noqa: F401  (fixtures)
+from test_doctor_tenant import CI_CLIENT, entra, graph, tenant  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
 from provisioner.cli.app import app
