@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import VALID_CONFIG
 
 from provisioner.cli.alerts import WEBHOOK_ENV
 from provisioner.config.secret_guard import looks_like_secret_value
@@ -179,3 +181,26 @@ def test_every_secret_shape_is_scrubbed_and_is_the_config_guard_s(text: str, sho
     assert scrub_shapes(text) == shown
     assert scrub_message(text, env={}) == shown
     assert looks_like_secret(text) and looks_like_secret_value(text)  # one list: config refuses the same shapes
+
+
+@pytest.mark.parametrize("error", [RuntimeError, ValueError])
+def test_an_escaped_exception_s_line_is_scrubbed_too(
+    error: type[Exception], write_config: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provisioner.cli import entry
+    from provisioner.errors import ProvisionerError
+
+    def broken(_path: Path, **_: object) -> None:
+        raise error(f"boom {SECRET}")
+
+    def refused(_path: Path, **_: object) -> None:
+        raise ProvisionerError(f"refused {SECRET}")
+
+    monkeypatch.delenv(entry.DEBUG_ENV, raising=False)
+    monkeypatch.setenv("PARAGON_PASSWORD", SECRET)
+    path = str(write_config(VALID_CONFIG))
+    for fault in (broken, refused):
+        monkeypatch.setattr("provisioner.config.load_config_report", fault)
+        assert entry.main(["validate", path]) == 1
+        err = capsys.readouterr().err
+        assert SECRET not in err and "[redacted]" in err, err
