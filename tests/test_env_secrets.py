@@ -61,6 +61,21 @@ def test_any_variable_named_like_a_secret_is_scrubbed(name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "echo"),
+    [
+        (f"https://ops:{SECRET}@db.example/", f"login ops:{SECRET} refused"),
+        (f"https://db.example/?token={SECRET}", f"token {SECRET} refused"),
+        (f"https://db.example/?token={SECRET}", f"cannot reach https://db.example/?token={SECRET}"),
+    ],
+    ids=["password", "token-query", "whole"],
+)
+def test_a_url_named_like_a_secret_loses_its_secret_parts_not_its_scheme(value: str, echo: str) -> None:
+    env = {"SERVICE_CREDENTIAL": value, "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.example/x"}
+    shown = scrub_message(echo + " via https://graph.microsoft.com", env=env)
+    assert SECRET not in shown and "[redacted]" in shown and shown.endswith(" via https://graph.microsoft.com")
+
+
+@pytest.mark.parametrize(
     "name", ["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE", "PULUMI_CONFIG_PASSPHRASE_FILE"]
 )
 def test_a_token_file_s_content_is_scrubbed_not_its_path(name: str, tmp_path: Path) -> None:

@@ -16,10 +16,10 @@ login from secret stack config).
   ``sig``). Its host and short words of its path (``workflows``, ``services``) are not secrets and are kept.
 * **Any other variable named like a secret** (`SECRET_ENV_NAME`: ``TOKEN``, ``SECRET``, ``PASSWORD``,
   ``PASSPHRASE``, ``CREDENTIAL``, ``PRIVATE``, a ``_KEY`` suffix, ``WEBHOOK``): its value; a name ending in
-  ``_FILE`` / ``_FILE_PATH`` names a file whose content is the secret; one ending in ``_URL``, ``_URI`` or
-  ``_ENDPOINT`` is a URL (scrubbed whole, its password and query values named like secrets); one ending in
-  ``_PATH``, ``_DIR``, ``_ID``, ``_NAME``, ``_TYPE``, ``_KIND``, ``_HOST`` or ``_VERSION`` is about a secret,
-  not one.
+  ``_FILE`` / ``_FILE_PATH`` names a file whose content is the secret; a URL value (``scheme://…``) is scrubbed
+  whole, with its password and its query values named like secrets (``ACTIONS_ID_TOKEN_REQUEST_URL`` keeps
+  ``https://`` readable elsewhere); any other value of a name ending in ``_PATH``, ``_DIR``, ``_ID``, ``_NAME``,
+  ``_TYPE``, ``_KIND``, ``_HOST``, ``_VERSION``, ``_URL``, ``_URI`` or ``_ENDPOINT`` is about a secret, not one.
 
 Values shorter than `MIN_SECRET_LENGTH` characters are ignored: scrubbing them would shred ordinary words.
 """
@@ -59,8 +59,7 @@ SECRET_ENV: Final = (*PARAGON_SECRET_ENV, *SIGN_IN_SECRET_ENV, *TOOL_SECRET_ENV,
 SECRET_ENV_NAME: Final = re.compile(r"TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$|WEBHOOK", re.IGNORECASE)
 """Any other variable whose name says it holds a secret."""
 _FILE_NAME: Final = re.compile(r"_FILE(_PATH)?$", re.IGNORECASE)
-_URL_NAME: Final = re.compile(r"(_URL|_URI|_ENDPOINT|WEBHOOK)$", re.IGNORECASE)
-_ABOUT_NAME: Final = re.compile(r"_(PATH|DIR|ID|NAME|TYPE|KIND|HOST|VERSION)$", re.IGNORECASE)
+_ABOUT_NAME: Final = re.compile(r"_(PATH|DIR|ID|NAME|TYPE|KIND|HOST|VERSION|URL|URI|ENDPOINT)$", re.IGNORECASE)
 
 MIN_SECRET_LENGTH: Final = 4
 """Shorter values are never scrubbed."""
@@ -160,7 +159,7 @@ def _of_variable(name: str, value: str) -> HeldSecrets:
         return HeldSecrets(values=(value,))
     if not SECRET_ENV_NAME.search(upper):
         return HeldSecrets()
-    if _URL_NAME.search(upper) or "://" in value:
+    if "://" in value:
         return url_secrets(value, long_parts=False)
     if _ABOUT_NAME.search(upper):
         return HeldSecrets()
