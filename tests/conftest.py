@@ -26,6 +26,16 @@ integrations:
 """
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_secrets() -> Iterator[None]:
+    """Each test starts like a fresh process: no secret remembered from another test's stack config login."""
+    from provisioner.transport.env_secrets import forget_remembered
+
+    forget_remembered()
+    yield
+    forget_remembered()
+
+
 @pytest.fixture(scope="session")
 def refused_port() -> Iterator[int]:
     """A loopback port that is bound but never listens: every connection to it is refused at once."""

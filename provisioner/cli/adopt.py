@@ -3,9 +3,11 @@ stack without changing its client ID, so no connected user has to reconnect (doc
 
 Read-only. Microsoft Graph gets only GETs (`provisioner.graph.GraphReader`); Paragon gets its login POST and
 GETs (the integrations list, the credentials list, and the integration's decrypted credential, read only for
-its client ID and scopes: the secret in that answer is never kept, shown or logged). The program runs under
-Pulumi mocks (`provisioner.cli.plan.run_plan`) with the tenant's real scope IDs, so the changes reported are
-the ones the plan declares, and the import file's names and parents are the ones the program registers.
+its client ID and scopes: the secret in that answer is never kept, shown or logged). Everything printed is
+scrubbed of the secrets the environment holds and of credential-shaped text (`scrub_message`): Graph's and
+Paragon's answers may echo them. The program runs under Pulumi mocks (`provisioner.cli.plan.run_plan`) with the
+tenant's real scope IDs, so the changes reported are the ones the plan declares, and the import file's names and
+parents are the ones the program registers.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from provisioner.config.values import check_uuid
 from provisioner.errors import GraphError, GraphForbidden, GraphNotFound, ParagonError, ProvisionerError
 from provisioner.graph.models import Application, ServicePrincipal
 from provisioner.graph.reader import GraphReader
+from provisioner.transport.scrub import scrub_message
 
 DEPLOYER_MARK = "(the identity that runs pulumi up)"
 
@@ -220,7 +223,7 @@ def read_paragon(config: ProvisionerConfig, key: str, env: Mapping[str, str]) ->
                 return ParagonView(f"no OAuth app credential for {key} yet: the first pulumi up creates it")
             decrypted = client.get_decrypted_credential(project, credential.id)
     except (ParagonError, ProvisionerError) as err:
-        return ParagonView(f"not checked: {err}")
+        return ParagonView(f"not checked: {scrub_message(str(err), env=env)}")
     if decrypted is None:
         return ParagonView(f"credential {credential.id} disappeared while reading it")
     values = decrypted.values
@@ -339,7 +342,7 @@ def adopt_command(config: Path, integration: str, client_id: str, output: Path |
     from provisioner.errors import ConfigError
 
     def fail(message: str) -> int:
-        typer.echo(message, err=True)
+        typer.echo(scrub_message(message, env=env), err=True)
         return 1
 
     try:
@@ -371,7 +374,7 @@ def adopt_command(config: Path, integration: str, client_id: str, output: Path |
             write_import_file(result, output)
     except (AdoptError, GraphError) as err:
         return fail(str(err))
-    typer.echo(render(result, None if result.refusal else output), nl=False)
+    typer.echo(scrub_message(render(result, None if result.refusal else output), env=env), nl=False)
     if result.refusal:
         return fail(f"adopt refused: {result.refusal}")
     return 0

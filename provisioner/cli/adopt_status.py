@@ -2,13 +2,14 @@
 client secrets still on each adopted app, when each is safe to delete, and the command that deletes it.
 
 Read-only (Graph GETs through `GraphReader`); it never changes ``status``'s exit code. Without a usable sign-in,
-or when Graph refuses, the section is one line saying why it was skipped.
+or when Graph refuses, the section is one line saying why it was skipped. Every line is scrubbed of the secrets
+the environment holds and of credential-shaped text (`scrub_message`): Graph's answers may echo them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,6 +17,7 @@ from provisioner.cli.adopt_values import delete_command, shown, shown_descriptio
 from provisioner.cli.status import Health, SecretReport
 from provisioner.config import ProvisionerConfig
 from provisioner.errors import GraphError, GraphNotFound
+from provisioner.transport.scrub import scrub_message
 
 if TYPE_CHECKING:
     from provisioner.graph.reader import GraphReader
@@ -59,6 +61,14 @@ class AdoptedReport:
     secrets: list[UnmanagedSecret] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def scrubbed(self, env: Mapping[str, str] | None = None) -> AdoptedReport:
+        """This report with its notes and the secrets' descriptions scrubbed (`scrub_message`)."""
+        secrets = [
+            replace(s, display_name=scrub_message(s.display_name, env=env) if s.display_name else s.display_name)
+            for s in self.secrets
+        ]
+        return AdoptedReport(secrets, [scrub_message(note, env=env) for note in self.notes])
+
     def to_json(self) -> dict[str, Any]:
         return {"unmanaged_secrets": [s.to_json() for s in self.secrets], "notes": list(self.notes)}
 
@@ -87,6 +97,7 @@ def adopted_secrets(
     reports: list[SecretReport],
     now: datetime,
     reader: Callable[[], GraphReader],
+    env: Mapping[str, str] | None = None,
 ) -> AdoptedReport | None:
     """The section, or None when no integration adopted an app.
 
@@ -96,6 +107,7 @@ def adopted_secrets(
         reports: ``status``'s verdicts (a managed secret Paragon holds that is not expired makes deleting safe).
         now: The evaluation time (``--at``).
         reader: Makes the `GraphReader` (called once, only when needed).
+        env: The environment whose secrets are scrubbed from the section (default ``os.environ``).
     """
     adopted = {k: i.client_id for k, i in config.integrations.items() if i.app is None and i.client_id}
     if not adopted:
@@ -107,7 +119,7 @@ def adopted_secrets(
         graph = reader()
     except GraphError as err:
         report.notes.append(f"skipped: no Microsoft Graph sign-in ({err})")
-        return report
+        return report.scrubbed(env)
     with graph:
         for key, client_id in adopted.items():
             assert client_id is not None
@@ -151,7 +163,7 @@ def adopted_secrets(
                         command=delete_command(client_id, password.key_id),
                     )
                 )
-    return report
+    return report.scrubbed(env)
 
 
 def graph_reader(env: Mapping[str, str]) -> GraphReader:

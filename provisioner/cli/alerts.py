@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
@@ -28,13 +29,14 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from provisioner.transport.env_secrets import WEBHOOK_ENV as WEBHOOK_ENV  # one home: the secrets list
+
 if TYPE_CHECKING:
     import httpx
 
     from provisioner.cli.status import SecretReport
     from provisioner.cli.verify import HeldSecretCheck
 
-WEBHOOK_ENV: Final = "PROVISIONER_ALERT_WEBHOOK"
 POST_DEADLINE_SECONDS: Final = 15.0
 """Longest a post may take, both attempts and the wait between them included."""
 _TEAMS_HOSTS: Final = ("logic.azure.com", "powerautomate.com", "powerplatform.com", "flow.microsoft.com")
@@ -142,15 +144,36 @@ def webhook_from(env: Mapping[str, str]) -> SecretStr | None:
     """The webhook URL from `WEBHOOK_ENV` (trimmed), or None when unset or empty.
 
     Raises:
-        ValueError: Not an https URL (plain http only for loopback); the message never shows the URL.
+        ValueError: A control character inside it (a tab, line break, escape or NUL pasted with it), not an
+            https URL (plain http only for loopback), or a URL httpx cannot send to (a bad port or host name);
+            one line that never shows the URL.
     """
     raw = (env.get(WEBHOOK_ENV) or "").strip()
     if not raw:
         return None
-    parts = urlsplit(raw)
-    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
-        raise ValueError(f"{WEBHOOK_ENV} is not an https URL (the value is not shown). Fix: paste the webhook URL")
+    if any(unicodedata.category(ch) == "Cc" for ch in raw):
+        raise ValueError(
+            f"{WEBHOOK_ENV} contains a control character (a tab, line break or similar; the value is not shown). "
+            "Fix: set it again to the webhook URL alone (e.g. `printf %s`)"
+        )
+    not_https = f"{WEBHOOK_ENV} is not an https URL (the value is not shown). Fix: paste the webhook URL"
+    try:
+        parts = urlsplit(raw)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise ValueError(not_https) from None
+    loopback = hostname in ("127.0.0.1", "localhost", "::1")
+    if not hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ValueError(not_https)
+    import httpx
+
+    try:
+        httpx.URL(raw)
+    except (httpx.InvalidURL, ValueError):  # a bad port, a host name IDNA refuses, a character httpx refuses
+        raise ValueError(
+            f"{WEBHOOK_ENV} is not a URL that can be posted to (a bad port, host name or character; the value is "
+            "not shown). Fix: paste the webhook URL exactly as the service shows it"
+        ) from None
     return SecretStr(raw)
 
 
@@ -266,7 +289,7 @@ def post_alert(
                 transport=transport, timeout=httpx.Timeout(min(10.0, left), connect=min(5.0, left))
             ) as http:
                 response = http.post(url.get_secret_value(), content=body, headers={"Content-Type": "application/json"})
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, httpx.InvalidURL) as err:
             problem = f"no answer ({type(err).__name__})"
         else:
             if 200 <= response.status_code < 300:

@@ -2,7 +2,8 @@
 
 Every command reports expected failures itself (one line, an exit code). Anything that still escapes is
 either one of the package's own errors (`ProvisionerError`: its message is printed, exit 1) or a bug: then
-one line names the exception type and says how to see the traceback, exit 1. With ``--debug`` anywhere
+one line names the exception type and says how to see the traceback, exit 1. Either line is scrubbed of every
+secret the process holds (`provisioner.transport.scrub.scrub_message`) first. With ``--debug`` anywhere
 before a ``--`` argument, or ``PROVISIONER_DEBUG=1`` in the environment, the full traceback is printed
 instead.
 """
@@ -41,6 +42,12 @@ def _one_line(text: str) -> str:
     return line if len(line) <= _MESSAGE_LIMIT else line[: _MESSAGE_LIMIT - 3] + "..."
 
 
+def _scrubbed(text: str) -> str:
+    from provisioner.transport.scrub import scrub_message  # lazy: only an error pays for it
+
+    return scrub_message(text)
+
+
 QUIET_LOGGERS: Final = ("azure", "msal", "urllib3")
 """Libraries that log their own failures (e.g. azure-identity's "AzureCliCredential.get_token failed") at
 WARNING. With no handler configured, Python prints those on stderr as they are; every such failure already
@@ -72,15 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exception(err)
         else:
-            typer.echo(str(err), err=True)
+            typer.echo(_scrubbed(str(err)), err=True)
         return 1
     except Exception as err:  # noqa: BLE001 - the one place an unexpected error becomes one line
         if debug:
             traceback.print_exception(err)
         else:
             typer.echo(
-                f"error: unexpected {type(err).__name__}: {_one_line(str(err))}. This is a bug in the provisioner; "
-                f"rerun with {DEBUG_FLAG} (or {DEBUG_ENV}=1) to see the traceback, and report it",
+                f"error: unexpected {type(err).__name__}: {_one_line(_scrubbed(str(err)))}. This is a bug in the "
+                f"provisioner; rerun with {DEBUG_FLAG} (or {DEBUG_ENV}=1) to see the traceback, and report it",
                 err=True,
             )
         return 1

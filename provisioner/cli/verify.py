@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from provisioner.config import ProvisionerConfig
@@ -24,6 +24,7 @@ from provisioner.entra.secret_check import verify_client_secret
 from provisioner.errors import ConfigError, EntraError, InvalidEnvironmentValue, ParagonError, SecretRefused
 from provisioner.paragon.client import ParagonClient, RetryPolicy
 from provisioner.paragon.login import base_url_from, login_from
+from provisioner.transport.scrub import scrub_message
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,7 +81,9 @@ def verify_held_secrets(
         window_seconds: Time budget per integration for Entra.
 
     Returns:
-        One `HeldSecretCheck` per configured integration, in config order. Never raises for a failed check.
+        One `HeldSecretCheck` per configured integration, in config order, each detail scrubbed of every secret
+        ``env`` and the process hold and of credential-shaped text (`scrub_message`: a Paragon or Entra answer may
+        echo one). Never raises for a failed check.
     """
     env = os.environ if env is None else env
     paragon = config.paragon
@@ -101,7 +104,7 @@ def verify_held_secrets(
     finally:
         if client is not None:
             client.close()
-    return checks
+    return [replace(c, detail=scrub_message(c.detail, env=env)) for c in checks]
 
 
 def _check_one(

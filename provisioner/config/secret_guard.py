@@ -10,12 +10,10 @@ Two independent signals, each enough to refuse a file:
   ``rotation_days``, ``..._version``, ``..._name``) is not flagged. Keys of the config model itself (``secret:``
   the rotation policy, ``requested_access_token_version``) are never flagged, except ``secret:`` holding a
   plain value.
-* a value shaped like a credential, under any key: an Entra client secret (the current format, 40
-  characters with ``Q~`` after the first four, as GitHub secret scanning and Microsoft document it), a
-  JSON Web Token (three base64url parts, the first two JSON objects starting ``eyJ``), an HTTP
-  ``Authorization`` value (``Bearer …``, ``Basic …``), a connection string carrying a credential
-  (``Password=``, ``Pwd=``, ``AccountKey=``, ``SharedAccessKey=``, ``SharedAccessSignature=``; Azure Storage
-  and Service Bus connection strings), a SAS query (``sig=``) or a URL with a password (``https://u:p@host``).
+* a value shaped like a credential, under any key: an Entra client secret, a JSON Web Token, an HTTP
+  ``Authorization`` value, a connection string carrying a credential, a SAS query (``sig=``) or a URL with a
+  password (``https://u:p@host``): the shapes of `provisioner.transport.secret_shapes`, the same ones scrubbed
+  from every message shown.
 
 The messages built from these never contain the value.
 """
@@ -27,6 +25,7 @@ from enum import StrEnum
 from typing import Final
 
 from provisioner.errors import README_LOGIN
+from provisioner.transport.secret_shapes import looks_like_secret
 
 SECRET_WORDS: Final = frozenset(
     {
@@ -90,17 +89,6 @@ _ABOUT_WORDS: Final = frozenset(
     }
 )
 """A key name ending in one of these words is about a secret, not the secret (``secret_end_date``)."""
-
-_ENTRA_CLIENT_SECRET: Final = re.compile(r"(?<![\w~.\-])[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![\w~.\-])")
-_JWT: Final = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_CREDENTIAL_SHAPES: Final = re.compile(
-    r"\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"  # an Authorization header value
-    r"|\bbasic\s+(?-i:(?=[A-Za-z0-9+/]*(?:\d|[a-z][A-Z]|[+/])))[A-Za-z0-9+/]{8,}={0,2}"  # base64, not a word
-    r"|(?:^|[;\s])(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*[^;\s]"  # conn. string
-    r"|[?&]sig=[A-Za-z0-9%/+=_-]{10,}"  # a SAS signature
-    r"|://[^/\s:@]+:[^/\s@]+@",  # a URL holding a password
-    re.IGNORECASE,
-)
 
 WHERE_SECRETS_GO: Final = (
     "the client secret is created and rotated by the provisioner, and the Paragon login goes in PARAGON_* "
@@ -174,4 +162,4 @@ def is_secret_key(name: str) -> bool:
 
 def looks_like_secret_value(text: str) -> bool:
     """True when the text contains something shaped like a credential (see the module docstring)."""
-    return bool(_ENTRA_CLIENT_SECRET.search(text) or _JWT.search(text) or _CREDENTIAL_SHAPES.search(text))
+    return looks_like_secret(text)

@@ -3,9 +3,10 @@
 Built on the same transport pieces as Paragon's client (`provisioner.transport`): the process-wide
 `HttpClientPool` (TLS trust, proxies), `deadline_scope` (every socket wait ends by the call's deadline),
 `RetryPolicy` (capped exponential backoff with full jitter, ``Retry-After`` honoured in seconds or as an HTTP
-date) and `scrub_secrets`. Retried: 408, 429, 5xx, dropped connections and timeouts, within the attempt limit
-and the call's time budget. Never retried: other 4xx (403 → `GraphForbidden` carrying the permission the read
-needs), and a certificate that cannot be verified (`GraphTLSError`). A 401 gets one fresh token and one retry.
+date) and `scrub_message` (every secret the environment holds, the tokens obtained, and credential shapes).
+Retried: 408, 429, 5xx, dropped connections and timeouts, within the attempt limit and the call's time budget.
+Never retried: other 4xx (403 → `GraphForbidden` carrying the permission the read needs), and a certificate
+that cannot be verified (`GraphTLSError`). A 401 gets one fresh token and one retry.
 Only GET is ever sent.
 """
 
@@ -43,7 +44,7 @@ from provisioner.errors import (
 from provisioner.graph.signin import HOW_TO_SIGN_IN, SignIn
 from provisioner.transport.connections import capped_timeout, certificate_failure, deadline_scope
 from provisioner.transport.retry import RetryPolicy, parse_retry_after
-from provisioner.transport.scrub import scrub_secrets
+from provisioner.transport.scrub import scrub_message
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -77,8 +78,14 @@ def graph_url(env: Mapping[str, str] | None = None) -> str:
     return value
 
 
-def graph_message(response: httpx.Response, secrets: list[str]) -> tuple[str, str]:
-    """Graph's ``(error.code, error.message)`` from an error body, scrubbed and truncated; empty when absent."""
+def graph_message(
+    response: httpx.Response, secrets: list[str], env: Mapping[str, str] | None = None
+) -> tuple[str, str]:
+    """Graph's ``(error.code, error.message)`` from an error body, scrubbed and truncated; empty when absent.
+
+    Scrubbed of ``secrets`` (the tokens obtained), every secret in ``env`` (default ``os.environ``;
+    `provisioner.transport.env_secrets`) and credential-shaped text, before truncation.
+    """
     try:
         payload = loads_json(response.content)
     except ValueError:
@@ -87,20 +94,28 @@ def graph_message(response: httpx.Response, secrets: list[str]) -> tuple[str, st
     if not isinstance(error, dict):
         return "", ""
     code, message = str(error.get("code") or ""), str(error.get("message") or "")
-    message = escape_controls(scrub_secrets(message, secrets))
+    message = escape_controls(scrub_message(message, secrets, env))
     if len(message) > MESSAGE_LIMIT:
         message = message[: MESSAGE_LIMIT - 1] + "…"
-    return escape_controls(scrub_secrets(code, secrets))[:100], message
+    return escape_controls(scrub_message(code, secrets, env))[:100], message
 
 
 class TokenSource:
     """A Graph access token from an azure-identity credential, cached until 5 minutes before it expires.
 
     Thread-safe; concurrent callers share one token request. ``secrets`` grows with every token obtained, for
-    scrubbing. Failures become `GraphSignInError` naming the sign-in and how to sign in.
+    scrubbing (with every secret of ``env``, default ``os.environ``). Failures become `GraphSignInError` naming
+    the sign-in and how to sign in.
     """
 
-    def __init__(self, credential: TokenCredential, scope: str, sign_in: SignIn | None, secrets: list[str]) -> None:
+    def __init__(
+        self,
+        credential: TokenCredential,
+        scope: str,
+        sign_in: SignIn | None,
+        secrets: list[str],
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self._credential = credential
         self._scope = scope
         self._sign_in = sign_in
@@ -108,6 +123,7 @@ class TokenSource:
         self._token: str | None = None
         self._expires = 0.0
         self.secrets = secrets
+        self.env = env
 
     def __repr__(self) -> str:
         return f"TokenSource(scope={self._scope!r}, sign_in={self._sign_in!r})"
@@ -135,7 +151,7 @@ class TokenSource:
     def _failure(self, err: Exception) -> GraphSignInError:
         text = str(getattr(err, "message", None) or err).strip().splitlines()
         first = next((line for line in text if line.strip()), type(err).__name__)
-        detail = escape_controls(scrub_secrets(first, self.secrets))[:MESSAGE_LIMIT]
+        detail = escape_controls(scrub_message(first, self.secrets, self.env))[:MESSAGE_LIMIT]
         who = self._sign_in.describe() if self._sign_in else "the given credential"
         return GraphSignInError(f"Microsoft Graph sign-in with {who} failed: {detail}. {HOW_TO_SIGN_IN}")
 
@@ -222,7 +238,7 @@ class GraphSession:
                 log.debug("GET %s -> %s (attempt %d)", path, status, attempt)
                 if 200 <= status < 300:
                     return response
-                code, message = graph_message(response, self._tokens.secrets)
+                code, message = graph_message(response, self._tokens.secrets, self._tokens.env)
                 if status == 401 and not refreshed:
                     refreshed = fresh_next = True
                     attempt -= 1  # one fresh token and one retry, outside the retry budget

@@ -99,7 +99,7 @@ class GraphReader:
             raise GraphError(f"HTTPS_PROXY / HTTP_PROXY / ALL_PROXY: {err}") from None
         except (OSError, ssl.SSLError) as err:
             raise GraphError(f"cannot load the CA bundle {ca_bundle} ({err})") from None
-        self._tokens = TokenSource(credential, f"{self.base_url}/.default", self.sign_in, secrets)
+        self._tokens = TokenSource(credential, f"{self.base_url}/.default", self.sign_in, secrets, env)
         self._session = GraphSession(self.base_url, self._tokens, http, self._retry, timeout)
         self._http = http
 

@@ -19,7 +19,6 @@ TLS, headers, a body trickled byte by byte) ends by the deadline; then `ParagonT
 from __future__ import annotations
 
 import logging
-import re
 import ssl
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -39,6 +38,7 @@ from provisioner.errors import (
     ParagonTLSError,
     ParagonTransportError,
     error_for_status,
+    escape_controls,
 )
 from provisioner.paragon.login import ParagonLogin
 from provisioner.paragon.session import SessionCache
@@ -52,7 +52,7 @@ from provisioner.transport.connections import (
     proxy_for,
 )
 from provisioner.transport.retry import RetryPolicy, parse_retry_after
-from provisioner.transport.scrub import scrub_secrets
+from provisioner.transport.scrub import scrub_message
 
 log = logging.getLogger("provisioner.paragon")
 
@@ -71,12 +71,15 @@ RELOGIN_REJECTED_HINT: Final = (
 _M = TypeVar("_M", bound=BaseModel)
 _K = TypeVar("_K")
 _V = TypeVar("_V")
-JWT_PATTERN: Final = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
-"""A JWT-shaped string (a Paragon session token): scrubbed from every message shown."""
 
 
 def _server_message(response: httpx.Response, redact: list[str]) -> str:
-    """Paragon's error text, scrubbed of known secrets and token-like strings, truncated."""
+    """Paragon's error text (``message`` and ``meta.errors[].error``), truncated to `MESSAGE_LIMIT` characters.
+
+    Scrubbed before truncation (`scrub_message`): the login's secrets and session token (``redact``), every
+    secret the environment holds (`provisioner.transport.env_secrets`) and credential-shaped text (an Entra
+    client secret, a JWT such as a Paragon session token, a Bearer value).
+    """
     content_type = response.headers.get("content-type", "")
     try:
         payload = loads_json(response.content)
@@ -91,8 +94,7 @@ def _server_message(response: httpx.Response, redact: list[str]) -> str:
         errors = meta.get("errors") if isinstance(meta, dict) else None
         if isinstance(errors, list):
             parts += [str(e["error"]) for e in errors if isinstance(e, dict) and "error" in e]
-    text = scrub_secrets("; ".join(dict.fromkeys(parts)) if parts else "(no message)", redact)
-    text = JWT_PATTERN.sub("[redacted]", text)
+    text = escape_controls(scrub_message("; ".join(dict.fromkeys(parts)) if parts else "(no message)", redact))
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 

@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from provisioner.config import check_base_url
 from provisioner.errors import ConfigError, InvalidEnvironmentValue, ParagonLoginMissing, Problem
+from provisioner.transport.env_secrets import remember_secrets
 
 ENV_ACCESS_TOKEN = "PARAGON_ACCESS_TOKEN"
 ENV_EMAIL = "PARAGON_EMAIL"
@@ -93,7 +94,8 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
         env: Usually ``os.environ``.
         stack_config: Values of `STACK_CONFIG_KEYS` from ``pulumi config set --secret``, if any.
 
-    Every value goes through `clean_value` (trimmed; empty counts as unset).
+    Every value goes through `clean_value` (trimmed; empty counts as unset). A token or password taken from
+    ``stack_config`` is remembered (`remember_secrets`), so every message this process shows is scrubbed of it.
 
     Raises:
         ParagonLoginMissing: Neither source has a token nor an email with a password.
@@ -105,8 +107,10 @@ def login_from(env: Mapping[str, str], stack_config: Mapping[str, str] | None = 
         tuple(clean_value(n, env.get(n)) for n in (ENV_ACCESS_TOKEN, ENV_EMAIL, ENV_PASSWORD)),
         tuple(clean_value(f"stack config {n}", config.get(n)) for n in names),
     )
-    for token, email, password in sources:
+    for index, (token, email, password) in enumerate(sources):
         if token or (email and password):
+            if index == 1:  # read from secret stack config: scrubbed from every message like the environment's
+                remember_secrets(token, password)
             return ParagonLogin(
                 access_token=SecretStr(token) if token else None,
                 email=email or None,

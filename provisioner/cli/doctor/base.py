@@ -8,7 +8,6 @@ fake of Paragon. Subprocesses have timeouts; their failures become ``failed`` ro
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -41,7 +40,6 @@ WARN_DAYS: Final = 30
 SELF_MANAGED_SCHEMES: Final = ("file://", "s3://", "azblob://", "gs://")
 """Pulumi backends that keep state (and need a secrets passphrase or KMS key) on your own storage."""
 """``name`` in ``Pulumi.yaml``: the namespace of the secret stack config keys (``<name>:paragonEmail``)."""
-SECRET_ENV = re.compile(r"TOKEN|SECRET|PASSWORD|PASSPHRASE|CREDENTIAL|PRIVATE|_KEY$", re.IGNORECASE)
 OIDC_TOKEN_SOURCES: Final = (
     ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ("ARM_OIDC_REQUEST_URL", "ARM_OIDC_REQUEST_TOKEN"),

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from provisioner.cli.doctor.adopted import check_adopted
 from provisioner.cli.doctor.azure import check_azure
 from provisioner.cli.doctor.base import (
-    SECRET_ENV,
     CheckResult,
     DoctorDeps,
     DoctorOptions,
@@ -25,29 +24,24 @@ from provisioner.cli.doctor.paragon import (
 from provisioner.cli.doctor.pulumi_cli import check_pulumi_cli, check_pulumi_login, check_pulumi_secrets
 from provisioner.cli.doctor.rotation import check_rotation, load_outputs
 from provisioner.cli.doctor.tenant import check_tenant
-from provisioner.paragon.base import JWT_PATTERN
-from provisioner.paragon.client import scrub_secrets
+from provisioner.transport.env_secrets import MIN_SECRET_LENGTH
+from provisioner.transport.scrub import scrub_message
 
 # --- running -----------------------------------------------------------------------------------------
 
 
-def _secret_values(env: Mapping[str, str]) -> list[str]:
-    values = []
-    for name, value in env.items():
-        if SECRET_ENV.search(name) and len(value.strip()) >= 4:
-            values += [value, value.strip()]
-    return values
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret value (also fragments and encoded forms, as `scrub_secrets` does for the
-    client's errors) and every JWT-shaped string replaced by ``[redacted]``."""
-    return JWT_PATTERN.sub("[redacted]", scrub_secrets(text, [s for s in secrets if len(s) >= 4]))
+def scrub(text: str, secrets: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    """``text`` with every secret replaced by ``[redacted]`` (`scrub_message`): the values in ``secrets`` (also
+    fragments and encoded forms), every secret of ``env`` (`provisioner.transport.env_secrets`: the Paragon
+    login, the Azure sign-ins, the alert webhook, any variable named like a secret) and credential-shaped text
+    (JWTs, Entra client secrets, Bearer values)."""
+    return scrub_message(text, [s for s in secrets if len(s) >= MIN_SECRET_LENGTH], env or {})
 
 
 def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
-    """Run every check in order and return the rows, scrubbed of secrets (env values named like secrets,
-    the Paragon login, stack-config secrets read on the way, JWTs). Never raises for an outside failure."""
+    """Run every check in order and return the rows, scrubbed of secrets (`scrub`: the environment's secrets,
+    the Paragon login, stack-config secrets read on the way, credential shapes). Never raises for an outside
+    failure."""
     facts = Facts()
     rows = check_config(options, facts)
     rows += check_pulumi_cli(deps, facts)
@@ -63,8 +57,10 @@ def run_doctor(options: DoctorOptions, deps: DoctorDeps) -> list[CheckResult]:
     rows += check_tenant(deps, options, facts, rows)
     rows += check_adopted(facts)
     rows = with_esc_environments(deps, options, facts, rows)
-    secrets = [*_secret_values(deps.env), *facts.secrets]
-    return [CheckResult(r.check, r.status, scrub(r.detail, secrets), scrub(r.fix, secrets)) for r in rows]
+    return [
+        CheckResult(r.check, r.status, scrub(r.detail, facts.secrets, deps.env), scrub(r.fix, facts.secrets, deps.env))
+        for r in rows
+    ]
 
 
 def doctor_exit_code(rows: Sequence[CheckResult]) -> int:
