@@ -3,6 +3,8 @@
 Against the Graph fake (tests/graph_fake.py), through the CLI, with the environment of tests/test_doctor_tenant.py.
 """
 
+# ruff: noqa: F811  (the fixtures imported from test_doctor_tenant are the test functions' parameters)
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,7 +41,7 @@ def test_an_unreadable_lifetime_limit_is_a_warning_that_says_so(
     name: str,
     value: str | None,
     shown: str,
-    where: str,  # noqa: F811
+    where: str,
 ) -> None:
     if where == "tenant-default":
         graph.restrict_passwords(_lifetime(value))
@@ -62,7 +64,7 @@ def test_an_unreadable_lifetime_limit_is_a_warning_that_says_so(
 
 def test_a_readable_limit_that_is_too_short_still_fails_and_names_the_unreadable_one(
     tenant: FakeTools,
-    graph: FakeGraph,  # noqa: F811
+    graph: FakeGraph,
 ) -> None:
     graph.restrict_passwords(password_lifetime("P30D"), _lifetime("garbage"))
     code, rows, _ = run()
@@ -73,7 +75,7 @@ def test_a_readable_limit_that_is_too_short_still_fails_and_names_the_unreadable
 
 def test_a_disabled_or_future_unreadable_limit_does_not_apply(
     tenant: FakeTools,
-    graph: FakeGraph,  # noqa: F811
+    graph: FakeGraph,
 ) -> None:
     graph.restrict_passwords(
         {**_lifetime("garbage"), "state": "disabled"},
@@ -108,7 +110,7 @@ def test_a_body_graph_cannot_have_meant_is_named_with_the_right_fix(
     name: str,
     body: RawBody,
     said: str,
-    fix: str,  # noqa: F811
+    fix: str,
 ) -> None:
     graph.fail("/policies/defaultAppManagementPolicy", 200, raw=body)
 
