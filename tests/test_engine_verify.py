@@ -239,7 +239,7 @@ ECHOING_500 = Scripted(500, {"error": "server_error", "error_description": f"AAD
 NO_ANSWER_YET = [
     ("503 twice", [Scripted(503), Scripted(503)], [503, 503, 200]),
     ("429 with Retry-After 1", [Scripted.throttled("1")], [429, 200]),
-    ("a gateway's page", [Scripted.garbage(200)], [200, 200]),
+    ("a page echoing the secret", [Scripted.garbage(200, f"<html>{SECRET}</html>")], [200, 200]),
     ("a dropped connection", [Scripted(drop=True)], [0, 200]),
     ("500 echoing the secret", [ECHOING_500], [500, 200]),
 ]
