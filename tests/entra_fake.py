@@ -21,6 +21,12 @@ Behaviour modelled on Microsoft's documented error codes (``shared/reference/ent
 * expired secret → 401 ``invalid_client`` AADSTS7000222;
 * a request without ``grant_type``/``client_id`` → 400 ``invalid_request`` AADSTS900144.
 
+**Scripted answers** (`FakeEntra.script`): `Scripted` answers queued per endpoint (``"token"`` or
+``"metadata"``) are served, one per request and in order, before the modelled behaviour: an HTTP status with a
+JSON or raw body and headers (503 twice then normal, 429 with ``Retry-After``, a gateway's HTML page), a delay,
+or a connection closed without an answer (``drop``). Scripted token requests are recorded too (``status`` 0 for
+a dropped one).
+
 Every request is recorded with the secret replaced by its SHA-256 fingerprint, so tests can count attempts
 and check which secret was presented without holding the value in a log. ``delay`` slows every answer
 (seconds), for deadline tests. Use as a context manager; ``url`` is the authority host
@@ -46,7 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import trustme
 
-__all__ = ["AppState", "FakeEntra", "TokenRequest", "fingerprint"]
+__all__ = ["AppState", "FakeEntra", "Scripted", "TokenRequest", "fingerprint"]
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -64,6 +70,44 @@ class SecretState:
     expired: bool = False
     fails_before_usable: int = 0
     """Token requests answered AADSTS7000215 before the secret has replicated (then it works)."""
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One scripted answer (see `FakeEntra.script`).
+
+    Attributes:
+        status: HTTP status.
+        body: A JSON object, or raw text sent as it is (with ``content_type``).
+        headers: Extra headers, e.g. ``{"Retry-After": "2"}``.
+        content_type: The Content-Type header.
+        delay: Seconds to wait before answering (or before dropping).
+        drop: Close the connection without any answer.
+    """
+
+    status: int = 503
+    body: dict[str, Any] | str = field(
+        default_factory=lambda: {
+            "error": "temporarily_unavailable",
+            "error_description": "AADSTS90033: A transient error has occurred. Please try again.",
+            "error_codes": [90033],
+        }
+    )
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+    delay: float = 0.0
+    drop: bool = False
+
+    @classmethod
+    def throttled(cls, retry_after: str | None = "1") -> Scripted:
+        """429 as Entra throttles, with ``Retry-After`` (seconds or an HTTP date; None: no header)."""
+        body = {"error": "temporarily_unavailable", "error_description": "AADSTS50196: too many requests"}
+        return cls(429, body, {"Retry-After": retry_after} if retry_after is not None else {})
+
+    @classmethod
+    def garbage(cls, status: int = 200, text: str = "<html><body>502 Bad Gateway</body></html>") -> Scripted:
+        """A body that is not JSON, as a proxy or gateway sends it."""
+        return cls(status, text, content_type="text/html")
 
 
 @dataclass
@@ -117,6 +161,7 @@ class FakeEntra:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._ca_path: Path | None = None
+        self._scripts: dict[str, list[Scripted]] = {"token": [], "metadata": []}
 
     # --- state ------------------------------------------------------------------------------------------
 
@@ -158,6 +203,16 @@ class FakeEntra:
         with self._lock:
             self._apps[(tenant.lower(), client_id.lower())].assertions.add(assertion)
 
+    def script(self, *answers: Scripted, endpoint: str = "token") -> None:
+        """Queue ``answers`` for ``endpoint`` (``token``: the token POST; ``metadata``: the OpenID metadata GET)."""
+        with self._lock:
+            self._scripts[endpoint].extend(answers)
+
+    def _scripted(self, endpoint: str) -> Scripted | None:
+        with self._lock:
+            queue = self._scripts[endpoint]
+            return queue.pop(0) if queue else None
+
     def token_requests(self, client_id: str | None = None) -> list[TokenRequest]:
         with self._lock:
             return [r for r in self.requests if client_id is None or r.client_id == client_id.lower()]
@@ -196,6 +251,10 @@ class FakeEntra:
                 fake._wait()
                 parts = urlsplit(self.path).path.strip("/").split("/")
                 if len(parts) == 4 and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+                    scripted = fake._scripted("metadata")
+                    if scripted is not None:
+                        self._send_scripted(scripted)
+                        return
                     tenant = parts[0].lower()
                     if not fake._known_tenant(tenant):
                         self._send(400, fake._error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found."))
@@ -221,10 +280,32 @@ class FakeEntra:
                 form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace")))
                 parts = urlsplit(self.path).path.strip("/").split("/")
                 if len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
+                    scripted = fake._scripted("token")
+                    if scripted is not None:
+                        fake._record(parts[0].lower(), form, 0 if scripted.drop else scripted.status, scripted.body)
+                        self._send_scripted(scripted)
+                        return
                     status, body = fake._token(parts[0].lower(), form)
                     self._send(status, body)
                     return
                 self._send(404, {"error": "not_found"})
+
+            def _send_scripted(self, scripted: Scripted) -> None:
+                if scripted.delay:
+                    time.sleep(scripted.delay)
+                if scripted.drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                raw = scripted.body
+                data = raw.encode() if isinstance(raw, str) else json.dumps(raw).encode()
+                self.send_response(scripted.status)
+                self.send_header("Content-Type", scripted.content_type)
+                for name, value in scripted.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
@@ -276,10 +357,15 @@ class FakeEntra:
         }
 
     def _token(self, tenant: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        status, body = self._decide(tenant, form.get("client_id", "").lower(), form)
+        self._record(tenant, form, status, body)
+        return status, body
+
+    def _record(self, tenant: str, form: dict[str, str], status: int, body: dict[str, Any] | str) -> None:
         client_id = form.get("client_id", "").lower()
         secret = form.get("client_secret")
-        status, body = self._decide(tenant, client_id, form)
-        code = body.get("error_codes", [None])[0] if status != 200 else None
+        codes = body.get("error_codes") if isinstance(body, dict) and status != 200 else None
+        code = codes[0] if isinstance(codes, list) and codes else None
         with self._lock:
             self.requests.append(
                 TokenRequest(
@@ -292,7 +378,6 @@ class FakeEntra:
                     code,
                 )
             )
-        return status, body
 
     def _decide(self, tenant: str, client_id: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if not form.get("grant_type") or not client_id:

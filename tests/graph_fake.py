@@ -85,6 +85,15 @@ class Fault:
     message: str
     retry_after: str | None
     delay: float
+    raw: RawBody | None = None
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A body sent as it is, not as JSON: a malformed JSON body, a proxy's HTML page."""
+
+    text: str
+    content_type: str = "application/json; odata.metadata=minimal"
 
 
 def _fingerprint(value: str) -> str:
@@ -269,9 +278,11 @@ class FakeGraph:
         message: str = "",
         retry_after: str | None = None,
         delay: float = 0.0,
+        raw: RawBody | None = None,
     ) -> None:
         """The next ``times`` GETs of a path under ``/v1.0`` starting with ``prefix`` answer ``status`` (after
-        ``delay`` seconds). Status 0 means only the delay, then the normal answer (a slow server)."""
+        ``delay`` seconds). Status 0 means only the delay, then the normal answer (a slow server). ``raw`` sends
+        that body as it is instead of Graph's JSON error (e.g. ``fail(p, 200, raw=RawBody('{"value": ['))``)."""
         code = code or {
             403: "Authorization_RequestDenied",
             404: "Request_ResourceNotFound",
@@ -279,7 +290,7 @@ class FakeGraph:
         }.get(status, "serviceNotAvailable" if status >= 500 else "BadRequest")
         message = message or {403: "Insufficient privileges to complete the operation."}.get(status, "fault")
         with self._lock:
-            self.faults.append(Fault(prefix, status, times, code, message, retry_after, delay))
+            self.faults.append(Fault(prefix, status, times, code, message, retry_after, delay, raw))
 
     def github_oidc(self, bearer: str, assertion: str) -> str:
         """Serve ``assertion`` to GitHub's token request made with ``bearer``; returns the request URL to set."""
@@ -329,10 +340,13 @@ class FakeGraph:
             do_POST = do_PUT = do_PATCH = do_DELETE = _other
 
             def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
-                data = json.dumps(body).encode()
+                raw = body if isinstance(body, RawBody) else None
+                data = raw.text.encode() if raw else json.dumps(body).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json; odata.metadata=minimal")
+                    self.send_header(
+                        "Content-Type", raw.content_type if raw else "application/json; odata.metadata=minimal"
+                    )
                     self.send_header("Content-Length", str(len(data)))
                     for name, value in headers.items():
                         self.send_header(name, value)
@@ -405,6 +419,8 @@ class FakeGraph:
                 time.sleep(fault.delay)
             if fault.status:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                if fault.raw is not None:
+                    return fault.status, fault.raw, headers
                 return fault.status, self._error(fault.status, fault.code, fault.message), headers
         with self._lock:
             return self._read(sub, query)

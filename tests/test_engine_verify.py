@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from engine_harness import Engine, ProviderCallError, ProviderProcess, Secret, provider_blob, provider_env, urn
-from entra_fake import FakeEntra, fingerprint
+from entra_fake import FakeEntra, Scripted, fingerprint
 from paragon_fake import DECRYPTED, PUT, FakeParagon
 
 from provisioner.paragon.resource import ParagonCredentialProvider, secret_fingerprint
@@ -231,3 +231,63 @@ def test_zero_window_pushes_without_asking_entra(engine: Engine, paragon: FakePa
     state = engine.up(NAME, inputs(verifyTimeoutSeconds=0))
     assert entra.token_requests() == [] and paragon.count("PUT", PUT) == 1
     assert state.outputs.get("secretVerifiedAt") is None
+
+
+# --- Entra without an AADSTS answer, through the provider process: retried in the window, else one line -------
+
+ECHOING_500 = Scripted(500, {"error": "server_error", "error_description": f"AADSTS90033: busy {SECRET}"})
+NO_ANSWER_YET = [
+    ("503 twice", [Scripted(503), Scripted(503)], [503, 503, 200]),
+    ("429 with Retry-After 1", [Scripted.throttled("1")], [429, 200]),
+    ("a page echoing the secret", [Scripted.garbage(200, f"<html>{SECRET}</html>")], [200, 200]),
+    ("a dropped connection", [Scripted(drop=True)], [0, 200]),
+    ("500 echoing the secret", [ECHOING_500], [500, 200]),
+]
+
+
+@pytest.mark.parametrize(("name", "answers", "statuses"), NO_ANSWER_YET, ids=[row[0] for row in NO_ANSWER_YET])
+def test_no_answer_yet_is_retried_and_the_secret_pushed_once(
+    engine: Engine, paragon: FakeParagon, entra: FakeEntra, name: str, answers: list[Scripted], statuses: list[int]
+) -> None:
+    entra.add_secret(TENANT, CLIENT_ID, SECRET)
+    entra.script(*answers)
+
+    started = time.monotonic()
+    state = engine.up(NAME, inputs(verifyTimeoutSeconds=4.0))
+
+    tokens = entra.token_requests(CLIENT_ID)
+    assert [t.status for t in tokens] == statuses
+    if name.startswith("429"):
+        assert tokens[1].received_at - tokens[0].received_at >= 0.9, "Retry-After honoured"
+    assert time.monotonic() - started < 4
+    [put] = [r for r in paragon.requests if r.method == "PUT"]
+    assert put.received_at > tokens[-1].received_at and held_secret(paragon) == SECRET
+    assert RFC3339_UTC.match(state.outputs["secretVerifiedAt"])
+
+
+NEVER_ANSWERED = [
+    ("always 500", [ECHOING_500] * 200, "HTTP 500 server_error AADSTS90033", True),
+    ("Retry-After past the window", [Scripted.throttled("60")], "asked to wait 60 s", False),
+    ("always a gateway's page", [Scripted.garbage(502)] * 200, "HTTP 502 a body that is not JSON", True),
+]
+
+
+@pytest.mark.parametrize(("name", "answers", "said", "retried"), NEVER_ANSWERED, ids=[r[0] for r in NEVER_ANSWERED])
+def test_no_answer_in_the_window_fails_with_one_line_and_pushes_nothing(
+    engine: Engine, paragon: FakeParagon, entra: FakeEntra, name: str, answers: list[Scripted], said: str, retried: bool
+) -> None:
+    entra.add_secret(TENANT, CLIENT_ID, SECRET)
+    entra.script(*answers)
+
+    started = time.monotonic()
+    with pytest.raises(ProviderCallError) as caught:
+        engine.up(NAME, inputs(verifyTimeoutSeconds=1.5))
+
+    assert time.monotonic() - started < 3, "bounded by the window"
+    details = caught.value.details
+    line = next(line for line in details.splitlines() if "verify before push" in line)
+    assert "EntraUnavailable" in details and "powerbi: verify before push: no usable answer from Entra" in line
+    assert said in line and "Fix: " in line and "This is a bug" not in details and "MsalServiceError" not in details
+    assert (len(entra.token_requests()) > 1) is retried
+    assert paragon.count("PUT", PUT) == 0
+    assert_no_canary(details)

@@ -8,7 +8,7 @@ import msal
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientSecretCredential
-from entra_fake import GRAPH_DEFAULT_SCOPE, FakeEntra, fingerprint
+from entra_fake import GRAPH_DEFAULT_SCOPE, FakeEntra, Scripted, fingerprint
 
 TENANT = "11111111-1111-4111-8111-111111111111"
 CLIENT = "22222222-2222-4222-8222-222222222222"
@@ -69,3 +69,20 @@ def test_azure_identity_client_secret_credential(entra: FakeEntra) -> None:
     )
     with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
         bad.get_token(GRAPH_DEFAULT_SCOPE)
+
+
+def test_scripted_answers_come_first_in_order_then_entra_answers_again(entra: FakeEntra) -> None:
+    entra.add_secret(TENANT, CLIENT, CANARY)
+    entra.script(Scripted(503), Scripted.throttled("3"), Scripted.garbage(200))
+    app = _msal(entra, CANARY)
+
+    with pytest.raises(msal.exceptions.MsalServiceError, match="503"):
+        app.acquire_token_for_client(scopes=[GRAPH_DEFAULT_SCOPE])
+    throttled = _msal(entra, CANARY).acquire_token_for_client(scopes=[GRAPH_DEFAULT_SCOPE])
+    assert throttled["error"] == "temporarily_unavailable"
+    with pytest.raises(ValueError):  # the gateway's page is not JSON
+        _msal(entra, CANARY).acquire_token_for_client(scopes=[GRAPH_DEFAULT_SCOPE])
+    assert "access_token" in _msal(entra, CANARY).acquire_token_for_client(scopes=[GRAPH_DEFAULT_SCOPE])
+
+    assert [r.status for r in entra.token_requests(CLIENT)] == [503, 429, 200, 200]
+    assert {r.secret_fingerprint for r in entra.token_requests(CLIENT)} == {fingerprint(CANARY)}

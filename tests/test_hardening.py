@@ -497,3 +497,81 @@ def test_huge_generation_in_yaml_is_one_line(write_config: Writer) -> None:
 def test_model_level_errors_have_no_got(write_config: Writer, body: str, rule: str) -> None:
     message = refusal(write_config, VALID_CONFIG + body)
     assert rule in message and ", got" not in message
+
+
+# --- kind 9: paths that cannot be read as a file: one line naming the file, its kind and the fix ------------
+
+UNREADABLE = {
+    # kind: (the reason shown, words of the fix)
+    "symlink-loop": ("a symbolic link loop", "point the link at the real file"),
+    "dangling-symlink": ("a symbolic link to a missing file", "point the link at an existing file"),
+    "directory": ("not a regular file: a directory", "name the file inside it"),
+    "fifo": ("not a regular file: a named pipe (FIFO)", "save the content to a file"),
+    "through-a-file": ("a part of the path is a file, not a folder", "correct the path"),
+    "too-long": ("the path is too long", "use a shorter path"),
+    "permission-denied": ("permission denied", "readable for this user"),
+}
+
+
+def _unreadable(tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{kind}.yaml"
+    if kind == "symlink-loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling-symlink":
+        path.symlink_to("gone.yaml")
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "through-a-file":
+        (folder / "a-file").write_text("x", encoding="utf-8")
+        path = folder / "a-file" / "dev.yaml"
+    elif kind == "too-long":
+        path = folder / ("x" * 300 + ".yaml")
+    else:  # permission denied: chmod 000, and os.open refuses it as it would for a user other than root
+        path.write_text(VALID_CONFIG, encoding="utf-8")
+        path.chmod(0)
+        real_open = os.open
+
+        def refusing_open(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+            if Path(name) == path:
+                raise PermissionError(13, "Permission denied", str(name))
+            return real_open(name, flags, *args, **kwargs)
+
+        monkeypatch.setattr("provisioner.config.safe_io.os.open", refusing_open)
+    return path
+
+
+COMMANDS = [
+    ("validate", ["validate", "{bad}"]),
+    ("plan-config", ["plan", "--config", "{bad}", "--stack", "dev", "--force-stack"]),
+    ("status-config", ["status", "--config", "{bad}", "--stack", "dev", "--force-stack", "--outputs", "{good}"]),
+    ("status-outputs", ["status", "--config", "{config}", "--outputs", "{bad}"]),
+    ("diff", ["diff", "{bad}", "{bad}"]),
+    ("doctor-config", ["doctor", "--config", "{bad}", "--stack", "dev", "--force-stack", "--offline"]),
+    ("doctor-outputs", ["doctor", "--config", "{config}", "--outputs", "{bad}", "--offline"]),
+]
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE))
+@pytest.mark.parametrize(("command", "args"), COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_an_unreadable_path_is_one_line_naming_the_file_and_the_fix(
+    tmp_path: Path, write_config: Writer, monkeypatch: pytest.MonkeyPatch, kind: str, command: str, args: list[str]
+) -> None:
+    if command == "validate" and kind == "directory":
+        pytest.skip("validate takes a directory as a folder of stack files (README, Configuration)")
+    config = write_config(VALID_CONFIG)
+    good = tmp_path / "outputs.json"
+    good.write_text("{}", encoding="utf-8")
+    bad = _unreadable(tmp_path, kind, monkeypatch)
+
+    result = runner.invoke(app, [a.format(bad=bad, good=good, config=config) for a in args])
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 1, result.output
+    reason, fix = UNREADABLE[kind]
+    [line] = [line for line in result.output.splitlines() if reason in line]
+    assert str(bad) in line and "Fix: " in line and fix in line.split("Fix: ", 1)[1], line
+    assert "Traceback" not in result.output and "This is a bug" not in result.output

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import msal
 import pytest
-from entra_fake import GRAPH_DEFAULT_SCOPE, FakeEntra
+from entra_fake import GRAPH_DEFAULT_SCOPE, FakeEntra, Scripted
 from pydantic import SecretStr
 
 from provisioner.entra.secret_check import (
@@ -150,3 +150,85 @@ def test_authority_host_from_the_environment(value: str | None, expected: str) -
 def test_a_bad_authority_host_is_refused_naming_the_variable(value: str) -> None:
     with pytest.raises(InvalidEnvironmentValue, match="AZURE_AUTHORITY_HOST=.* is not an authority host. Fix: "):
         authority_host({"AZURE_AUTHORITY_HOST": value})
+
+
+# --- Every way MSAL can fail without an AADSTS answer: "no answer yet", retried inside the window -------------
+
+ECHO = {"error": "server_error", "error_description": f"AADSTS90033: transient {CANARY}", "error_codes": [90033]}
+HEALING = [
+    ("503 twice", [Scripted(503), Scripted(503)], "token", 3),
+    ("500 echoing the secret", [Scripted(500, ECHO)], "token", 2),
+    ("429 with Retry-After", [Scripted.throttled("7")], "token", 2),
+    ("429 without Retry-After", [Scripted.throttled(None)], "token", 2),
+    ("a gateway's page", [Scripted.garbage(200)], "token", 2),
+    ("a 502 page", [Scripted.garbage(502)], "token", 2),
+    ("JSON without a token", [Scripted(200, {"unexpected": True})], "token", 2),
+    ("a dropped connection", [Scripted(drop=True)], "token", 2),
+    ("a timeout", [Scripted(delay=0.6)], "token", 2),
+    ("metadata 503", [Scripted(503)], "metadata", 2),
+    ("metadata not JSON", [Scripted.garbage(200)], "metadata", 2),
+    ("metadata dropped", [Scripted(drop=True)], "metadata", 2),
+]
+
+
+class FakeTime:
+    """A monotonic clock that moves only when the code under test sleeps (no real waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def verify(self, window: float, *, fresh: bool) -> int:
+        return verify_client_secret(
+            TENANT, CLIENT, SecretStr(CANARY), window_seconds=window, fresh=fresh, what="powerbi: verify",
+            sleep=self.sleep, clock=lambda: self.now,
+        ).attempts  # fmt: skip
+
+
+@pytest.mark.parametrize("fresh", [True, False])
+@pytest.mark.parametrize(("name", "answers", "endpoint", "attempts"), HEALING, ids=[row[0] for row in HEALING])
+def test_no_answer_yet_is_retried_until_entra_answers(
+    entra: FakeEntra, name: str, answers: list[Scripted], endpoint: str, attempts: int, fresh: bool
+) -> None:
+    """Real MSAL against the fake; the clock is injected (a timeout row needs a short window: 0.6 s / 3)."""
+    entra.add_secret(TENANT, CLIENT, CANARY)
+    entra.script(*answers, endpoint=endpoint)
+    fake = FakeTime()
+
+    assert fake.verify(0.6 if name == "a timeout" else 120.0, fresh=fresh) == attempts
+    assert entra.token_requests()[-1].status == 200
+    if name == "429 with Retry-After":
+        assert fake.sleeps and min(fake.sleeps) >= 7, "Entra's Retry-After is honoured"
+    assert fake.now <= 120
+
+
+UNHEALING = [
+    ("always 503", [Scripted(503)] * 400, "HTTP 503 temporarily_unavailable AADSTS90033", True, "fault on its side"),
+    ("always 500 echoing", [Scripted(500, ECHO)] * 400, "HTTP 500 server_error AADSTS90033", True, "fault on its"),
+    ("Retry-After past the window", [Scripted.throttled("500")], "asked to wait 500 s", False, "throttling"),
+    ("always a gateway page", [Scripted.garbage(200)] * 400, "not JSON (text/html", True, "other than Entra"),
+    ("a proxy's 403 page", [Scripted.garbage(403)], "HTTP 403 a body that is not JSON", False, "proxy"),
+    ("always dropped", [Scripted(drop=True)] * 400, "ConnectionError", True, "network path"),
+]
+
+
+@pytest.mark.parametrize(("name", "answers", "said", "retried", "fix"), UNHEALING, ids=[r[0] for r in UNHEALING])
+def test_no_answer_in_the_window_is_one_entra_unavailable_line(
+    entra: FakeEntra, name: str, answers: list[Scripted], said: str, retried: bool, fix: str
+) -> None:
+    entra.add_secret(TENANT, CLIENT, CANARY)
+    entra.script(*answers)
+    fake = FakeTime()
+
+    with pytest.raises(EntraUnavailable) as caught:
+        fake.verify(30.0, fresh=True)
+
+    line = str(caught.value)
+    assert line.startswith("powerbi: verify: no usable answer from Entra") and "\n" not in line
+    assert said in line and fix in line.split(". Fix: ", 1)[1] and not isinstance(caught.value, SecretRefused)
+    assert (len(entra.token_requests()) > 1) is retried and fake.now <= 30
+    assert CANARY not in line and "transient" not in line, "never the secret nor Entra's free text"

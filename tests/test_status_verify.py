@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from entra_fake import FakeEntra, fingerprint
+from entra_fake import FakeEntra, Scripted, fingerprint
 from paragon_fake import FakeParagon
 from test_status import REPO_DEV_CONFIG, deployed
 from typer.testing import CliRunner
@@ -136,6 +136,58 @@ def test_without_verify_nothing_is_called(workdir: Path, paragon: FakeParagon, e
     result = status(workdir, "--format", "json")
     assert result.exit_code == 0 and "verify" not in json.loads(result.stdout)
     assert paragon.requests == [] and entra.token_requests() == []
+
+
+# --- Entra without an AADSTS answer: an UNVERIFIED row, the report kept ------------------------------------
+
+ECHO_500 = Scripted(500, {"error": "server_error", "error_description": f"AADSTS90033: busy {HELD} {PASSWORD}"})
+NO_ANSWER = [
+    ("always 500", [ECHO_500] * 100, "HTTP 500 server_error AADSTS90033"),
+    ("always 503", [Scripted(503)] * 100, "HTTP 503 temporarily_unavailable"),
+    ("429 past the window", [Scripted.throttled("60")], "asked to wait 60 s"),
+    ("always a gateway's page", [Scripted.garbage(200)] * 100, "a body that is not JSON"),
+    ("a proxy's 403 page", [Scripted.garbage(403)], "HTTP 403 a body that is not JSON"),
+    ("always dropped", [Scripted(drop=True)] * 100, "ConnectionError"),
+    ("metadata 502", [Scripted(502)] * 100, "HTTP 502"),
+]
+
+
+@pytest.fixture
+def short_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``status --verify`` gives Entra 30 s; half a second here keeps the test short (real waits, real MSAL)."""
+    monkeypatch.setattr("provisioner.cli.verify.VERIFY_WINDOW_SECONDS", 0.5)
+
+
+@pytest.mark.usefixtures("short_window")
+@pytest.mark.parametrize(("at", "code"), [("2026-11-29", 1), ("2027-04-06", 5)])
+@pytest.mark.parametrize(("name", "answers", "said"), NO_ANSWER, ids=[row[0] for row in NO_ANSWER])
+def test_no_answer_from_entra_is_an_unverified_row_and_exit_1_unless_worse(
+    workdir: Path, paragon: FakeParagon, entra: FakeEntra, name: str, answers: list[Scripted], said: str, at: str,
+    code: int,
+) -> None:  # fmt: skip
+    entra.add_secret(TENANT, CLIENT_ID, HELD)
+    entra.script(*answers, endpoint="metadata" if name.startswith("metadata") else "token")
+
+    text = status(workdir, "--verify", at=at)
+    entra.script(*answers, endpoint="metadata" if name.startswith("metadata") else "token")
+    as_json = status(workdir, "--verify", "--format", "json", at=at)
+
+    assert (text.exit_code, as_json.exit_code) == (code, code), text.output
+    assert "UNVERIFIED" in text.stdout and "Client secrets, stack dev" in text.stdout, "the report is kept"
+    [check] = json.loads(as_json.stdout)["verify"]
+    assert check["verdict"] == "unverified" and check["code"] is None
+    detail = check["detail"]
+    assert detail.startswith("powerbi: the secret Paragon holds: no usable answer from Entra") and said in detail
+    assert "Fix: " in detail and "This is a bug" not in text.output + as_json.output
+
+
+@pytest.mark.usefixtures("short_window")
+def test_entra_busy_twice_then_answering_is_accepted(workdir: Path, paragon: FakeParagon, entra: FakeEntra) -> None:
+    entra.add_secret(TENANT, CLIENT_ID, HELD)
+    entra.script(Scripted(503), Scripted.throttled("0"))
+    result = status(workdir, "--verify", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["verify"][0]["verdict"] == "accepted"
+    assert [t.status for t in entra.token_requests()] == [503, 429, 200]
 
 
 # --- alerts -----------------------------------------------------------------------------------------------

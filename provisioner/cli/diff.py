@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from provisioner.config.safe_io import loads_json, read_text_capped
+from provisioner.config.safe_io import loads_json, read_text_capped, unreadable
 from provisioner.config.secret_guard import is_secret_key, looks_like_secret_value
 from provisioner.errors import ProvisionerError
 
@@ -288,8 +288,8 @@ def read_plan(path: Path) -> PlanDoc:
     try:
         text = read_text_capped(path)
     except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not UTF-8"
-        raise DiffInputError(f"{path}: cannot read the plan ({reason})") from None
+        reason, fix = unreadable(path, err, "save the output of `python -m provisioner plan --format json` to it")
+        raise DiffInputError(f"{path}: cannot read the plan ({reason}). Fix: {fix}") from None
     if not text.strip():
         return parse_plan(None, str(path))
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from provisioner.config import ProvisionerConfig
-from provisioner.config.safe_io import raw_decode_json, read_text_capped
+from provisioner.config.safe_io import raw_decode_json, read_text_capped, unreadable
 from provisioner.program.rotation import parse_rfc3339, rfc3339, rotation_state
 
 
@@ -236,10 +236,9 @@ def read_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
     if outputs_file is not None:
         try:
             text = read_text_capped(outputs_file)
-        except (OSError, ValueError) as err:
-            raise OutputsError(
-                f"{outputs_file}: cannot read stack outputs JSON ({err}). Fix: save `pulumi stack output --json` to it"
-            ) from None
+        except (OSError, UnicodeDecodeError) as err:
+            reason, fix = unreadable(outputs_file, err, "save `pulumi stack output --json` to it")
+            raise OutputsError(f"{outputs_file}: cannot read stack outputs JSON ({reason}). Fix: {fix}") from None
         source = str(outputs_file)
     else:
         if shutil.which("pulumi") is None:

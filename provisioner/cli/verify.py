@@ -69,7 +69,7 @@ def verify_held_secrets(
     config: ProvisionerConfig,
     env: Mapping[str, str] | None = None,
     *,
-    window_seconds: float = VERIFY_WINDOW_SECONDS,
+    window_seconds: float | None = None,
 ) -> list[HeldSecretCheck]:
     """Check every configured integration's secret as Paragon holds it (see the module docstring).
 
@@ -78,7 +78,7 @@ def verify_held_secrets(
             ``paragon_credential_id`` are used.
         config: The stack's validated config (Paragon project, host, CA bundle, retry budget).
         env: Environment with the Paragon login and ``AZURE_AUTHORITY_HOST`` (default ``os.environ``).
-        window_seconds: Time budget per integration for Entra.
+        window_seconds: Time budget per integration for Entra (default `VERIFY_WINDOW_SECONDS`, read at call time).
 
     Returns:
         One `HeldSecretCheck` per configured integration, in config order, each detail scrubbed of every secret
@@ -86,6 +86,7 @@ def verify_held_secrets(
         echo one). Never raises for a failed check.
     """
     env = os.environ if env is None else env
+    window = VERIFY_WINDOW_SECONDS if window_seconds is None else window_seconds
     paragon = config.paragon
     checks: list[HeldSecretCheck] = []
     try:
@@ -100,7 +101,7 @@ def verify_held_secrets(
         client, no_client = None, str(err)
     try:
         for key in config.integrations:
-            checks.append(_check_one(key, _deployed(outputs, key), config, env, client, no_client, window_seconds))
+            checks.append(_check_one(key, _deployed(outputs, key), config, env, client, no_client, window))
     finally:
         if client is not None:
             client.close()

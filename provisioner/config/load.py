@@ -30,6 +30,7 @@ from provisioner.config.registration_problems import (
     scheduled_deployer_warnings,
     verification_problems,
 )
+from provisioner.config.safe_io import unreadable
 from provisioner.config.yaml_source import YamlDocument, read_yaml
 from provisioner.errors import ConfigError, Problem
 
@@ -59,14 +60,15 @@ def read_document(path: Path) -> YamlDocument:
     fix = ""
     try:
         return read_yaml(path, known_keys=ALL_KEYS)
-    except FileNotFoundError:
-        problem, fix = "file not found", "create it, or name another with --config (README, Configuration)"
-    except UnicodeDecodeError:
-        problem, fix = "not UTF-8 text", "save the file as UTF-8"
     except RecursionError:
         problem, fix = "nested too deeply", "flatten the file"
-    except OSError as err:
-        problem, fix = f"cannot read the file ({err.strerror})", "check the path and its permissions"
+    except (OSError, UnicodeDecodeError) as err:
+        missing = "create it, or name another with --config (README, Configuration)"
+        reason, fix = unreadable(path, err, missing)
+        if isinstance(err, UnicodeDecodeError):
+            problem = reason
+        else:
+            problem = "file not found" if reason == "no such file" else f"cannot read the file ({reason})"
     raise ConfigError([Problem(str(path), None, "", problem, fix)]) from None
 
 

@@ -254,8 +254,14 @@ class ParagonConfig(_Model):
         path = Path(value).expanduser()
         if not path.is_absolute() and base is not None:
             path = Path(base) / path
-        path = path.resolve()
-        if not path.is_file():
+        path = Path(os.path.realpath(path))  # unlike Path.resolve, no RuntimeError for a symbolic link loop
+        try:
+            is_file = path.is_file()
+        except OSError as err:  # a path too long, a folder without permission
+            raise ValueError(
+                f"cannot be looked at ({err.strerror}; looked at {path}). Fix: give the path of a readable PEM file"
+            ) from None
+        if not is_file:
             raise ValueError(
                 f"does not exist or is not a file (looked for {path}). Fix: give the path of a PEM file "
                 "(absolute, or relative to this config file's folder)"

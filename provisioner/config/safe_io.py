@@ -2,6 +2,9 @@
 
 * `read_text_capped`: a regular file of at most `MAX_FILE_BYTES`, as UTF-8 text. ``/dev/zero``, a FIFO, a
   directory or a 2 GB file is refused with one line instead of a hang or an exhausted memory.
+* `unreadable`: why a path could not be read and the fix, for one line, for every kind: a symbolic link
+  loop, a dangling link, a directory, a FIFO or device, a path through a file, a path too long, permission
+  denied, too large, not UTF-8.
 * `loads_json` / `raw_decode_json`: `json.loads` / `json.JSONDecoder.raw_decode` where nesting deeper than
   `MAX_JSON_DEPTH` (Python's recursion limit, or our own cap) is malformed JSON: a `ValueError` like any
   other syntax error, never a `RecursionError`.
@@ -15,6 +18,8 @@ import os
 import stat
 from pathlib import Path
 from typing import Any, Final
+
+from provisioner.errors import escape_controls
 
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 """Largest file read (10 MiB): stack files, plan and outputs JSON are kilobytes."""
@@ -60,6 +65,67 @@ def read_text_capped(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     if len(data) > limit:
         raise UnsafeFile(path, f"larger than {limit // (1024 * 1024)} MiB")
     return data.decode("utf-8")
+
+
+def _kind_of_special(path: Path) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return ""
+
+
+def unreadable(path: Path, err: BaseException, missing_fix: str = "check the path") -> tuple[str, str]:
+    """Why ``path`` could not be read and the fix for that kind, for one line
+    ``<path>: cannot read the file (<reason>). Fix: <fix>``.
+
+    Args:
+        path: The path as given.
+        err: What reading it raised: `read_text_capped`'s errors, or the ``RuntimeError`` ``Path.resolve``
+            raises for a symbolic link loop.
+        missing_fix: The fix when the file does not exist (the caller knows where the path comes from).
+
+    Returns:
+        ``(reason, fix)``, both short and without a trailing period, e.g. ``("a symbolic link loop", "point
+        the link at the real file, or name the file itself")``; never a traceback's wording.
+    """
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text", "save the file as UTF-8"
+    if isinstance(err, UnsafeFile):
+        reason = str(err)
+        if reason != "not a regular file":
+            return reason, "name the right file (stack files, plans and stack outputs are kilobytes)"
+        kind = _kind_of_special(path)
+        if kind == "a directory":
+            return "not a regular file: a directory", "name the file inside it"
+        return (f"not a regular file: {kind}" if kind else reason), "save the content to a file and name that file"
+    number = err.errno if isinstance(err, OSError) else None
+    if number == errno.ELOOP or (isinstance(err, RuntimeError) and "loop" in str(err).lower()):
+        return "a symbolic link loop", "point the link at the real file, or name the file itself"
+    if number == errno.ENOENT:
+        if os.path.islink(path):
+            return (
+                f"a symbolic link to a missing file, {escape_controls(os.readlink(path))}",
+                "point the link at an existing file",
+            )
+        return "no such file", missing_fix
+    if number == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder", "correct the path"
+    if number == errno.ENAMETOOLONG:
+        return "the path is too long", "use a shorter path (move the file, or link to it)"
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied", "make the file and its folders readable for this user, or run as one who can"
+    if number == errno.EISDIR:
+        return "not a regular file: a directory", "name the file inside it"
+    return f"{(err.strerror if isinstance(err, OSError) else None) or type(err).__name__}", "check the path"
 
 
 def _depth_ok(value: Any) -> bool:

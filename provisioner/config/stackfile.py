@@ -32,7 +32,7 @@ from typing import Any, Final
 import yaml
 
 from provisioner.config.defaults import DEFAULTS_FILE
-from provisioner.config.safe_io import read_text_capped
+from provisioner.config.safe_io import read_text_capped, unreadable
 from provisioner.errors import ProvisionerError, control_characters
 
 ENV_CONFIG: Final = "PROVISIONER_CONFIG"
@@ -112,7 +112,8 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(read_text_capped(path))
     except OSError as err:
-        raise StackFileError(f"{path}: cannot read it ({err.strerror}). Fix: repair the file", usage=False) from None
+        reason, fix = unreadable(path, err, "create it, or check the stack name")
+        raise StackFileError(f"{path}: cannot read it ({reason}). Fix: {fix}", usage=False) from None
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -294,7 +295,7 @@ def files_to_validate(files: list[Path], project_dir: Path, env: Mapping[str, st
         return _unique([*root, *stack_settings(project_dir).values()])
     expanded: list[Path] = []
     for path in files:
-        if path.is_dir():
+        if _is_dir(path):
             expanded += stack_files(path)
         elif path.name == DEFAULTS_FILE:
             expanded += stack_files(path.parent)
@@ -326,17 +327,32 @@ def unselected_stack_files(paths: list[Path], project_dir: Path) -> list[tuple[P
     settings = project_settings(project_dir)
     if settings is None:
         return []
-    selected = {p.resolve() for p in stack_settings(project_dir).values()}
-    homes = {project_dir.resolve(), (project_dir / "config").resolve(), settings[1].resolve()}
+    selected = {_real(p) for p in stack_settings(project_dir).values()}
+    homes = {_real(project_dir), _real(project_dir / "config"), _real(settings[1])}
     found: list[tuple[Path, str]] = []
     for path in paths:
-        if path.resolve().parent not in homes:
+        if _real(path).parent not in homes:
             continue  # a file elsewhere (a review copy, a test fixture) is not one the workflows deploy
         stack = stack_from_file(path)
-        default = (project_dir / "config" / f"{stack}.yaml").resolve()
-        if path.resolve() not in selected and path.resolve() != default:
+        default = _real(project_dir / "config" / f"{stack}.yaml")
+        if _real(path) not in selected and _real(path) != default:
             found.append((path, stack))
     return found
+
+
+def _is_dir(path: Path) -> bool:
+    """``Path.is_dir``, false too when the path cannot even be looked at (too long, no permission): it is then
+    kept as a file, and reading it reports why in one line."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links followed as far as they go: unlike ``Path.resolve``, never raises for a
+    link loop (``RuntimeError``) or a path too long; the unreadable file is reported where it is read."""
+    return Path(os.path.realpath(path))
 
 
 def program_config_path(stack: str, setting: str | None, env: Mapping[str, str]) -> Path:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from provisioner.config import check_base_url
-from provisioner.config.safe_io import loads_json
+from provisioner.config.safe_io import JSON_TOO_DEEP, loads_json
 from provisioner.errors import (
     GraphAPIError,
     GraphError,
@@ -187,12 +187,27 @@ class GraphSession:
         response = self._get(path, permissions, deadline if deadline is not None else self.deadline(), absolute)
         try:
             return loads_json(response.content)
-        except ValueError:
-            kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise GraphResponseError(
-                f"Microsoft Graph GET {path}: expected JSON but got {escape_controls(kind)} "
-                f"({len(response.content)} bytes); is {self.base_url} ({GRAPH_URL_ENV}) a Graph endpoint?"
-            ) from None
+        except ValueError as err:
+            raise GraphResponseError(self._not_json(path, response, str(err))) from None
+
+    def _not_json(self, path: str, response: httpx.Response, reason: str) -> str:
+        """The one line for a success whose body cannot be parsed: what came, whose fault it is, and the fix."""
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        size = f"{len(response.content)} bytes"
+        if kind == "application/json" or kind.endswith("+json"):
+            what = "nested too deeply" if reason == JSON_TOO_DEEP else "not valid JSON"
+            return (
+                f"Microsoft Graph GET {path}: the body is {what} ({escape_controls(kind)}, {size}): Graph sent a "
+                "broken answer, or a proxy in between cut or changed it. Fix: if a proxy is in the path (HTTPS_PROXY, "
+                "a TLS-inspecting gateway), check it; if not, the fault is Graph's: run it again later, and report it "
+                "to Microsoft if it persists"
+            )
+        shown = escape_controls(kind) if kind else "no content type"
+        return (
+            f"Microsoft Graph GET {path}: expected JSON but got {shown} ({size}): something other than Graph "
+            f"answered. Fix: check that {self.base_url} ({GRAPH_URL_ENV}) is a Microsoft Graph endpoint and that no "
+            "proxy (HTTPS_PROXY) answers in its place"
+        )
 
     def _get(self, path: str, permissions: tuple[str, ...], deadline: float, absolute: str | None) -> httpx.Response:
         policy = self._retry

@@ -64,7 +64,7 @@ def portable_path(path: str | None) -> str | None:
         return None
     try:
         return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the project, or a link loop: reported where it is read
         return path
 
 

@@ -14,7 +14,7 @@ from provisioner.cli.doctor.base import (
     tail,
 )
 from provisioner.cli.status import Health, OutputsError, assess, describe_document
-from provisioner.config.safe_io import loads_json, read_text_capped
+from provisioner.config.safe_io import loads_json, read_text_capped, unreadable
 
 # --- 6. rotation -------------------------------------------------------------------------------------
 
@@ -24,8 +24,13 @@ def load_outputs(deps: DoctorDeps, options: DoctorOptions, facts: Facts) -> Chec
     name = "rotation"
     if options.outputs_file is not None:
         try:
-            data = loads_json(read_text_capped(options.outputs_file))
-        except (OSError, ValueError) as err:
+            text = read_text_capped(options.outputs_file)
+        except (OSError, UnicodeDecodeError) as err:
+            reason, fix = unreadable(options.outputs_file, err, "save `pulumi stack output --json` to it")
+            return CheckResult(name, Status.FAILED, f"{options.outputs_file}: not readable JSON ({reason})", fix)
+        try:
+            data = loads_json(text)
+        except ValueError as err:
             return CheckResult(
                 name,
                 Status.FAILED,

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from provisioner.cli.doctor.base import CheckResult, Status
 from provisioner.cli.doctor.tenant_reads import TenantReads, Unchecked
 from provisioner.config.model import SecretPolicy
+from provisioner.errors import escape_controls
 from provisioner.graph.models import Application, AppManagementPolicy, PasswordRestriction
 
 POLICY_DOC = (
@@ -58,6 +59,23 @@ def _utc(moment: datetime) -> datetime:
 def _applies(restriction: PasswordRestriction, created: datetime) -> bool:
     after = restriction.restrict_for_apps_created_after_date_time
     return restriction.enabled and (after is None or _utc(created) > _utc(after))
+
+
+UNREADABLE_LIMIT_FIX = (
+    "check the policy in Entra (Microsoft Graph: GET /policies/defaultAppManagementPolicy, or the policy assigned "
+    "to the app): its passwordLifetime restriction's maxLifetime should be a duration such as P90D; until it can "
+    "be read, keep 2 x rotation_days + grace_days within the limit your tenant's administrators set, or pulumi up "
+    f"may be refused the secrets. {POLICY_DOC}"
+)
+"""The fix of a passwordLifetime restriction whose limit cannot be read."""
+
+
+def _shown_value(value: str | None) -> str:
+    """A value Graph sent, shown quoted, escaped and short (it can hold anything)."""
+    if value is None:
+        return "(null)"
+    text = escape_controls(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _named(policy: AppManagementPolicy) -> str:
@@ -129,10 +147,18 @@ def judge(
             )
     problems: list[tuple[str, str]] = []
     caps: list[str] = []
+    unread: list[str] = []
     for policy in in_force:
         for restriction in policy.restrictions:
             days = restriction.max_lifetime_days
-            if restriction.restriction_type != "passwordLifetime" or days is None or not _applies(restriction, created):
+            if restriction.restriction_type != "passwordLifetime" or not _applies(restriction, created):
+                continue
+            if days is None:  # enabled and in force, but its limit is not an ISO 8601 duration: never "no limit"
+                unread.append(
+                    f"{_named(policy)} limits client secret lifetimes (passwordLifetime), but its maxLifetime "
+                    f"{_shown_value(restriction.max_lifetime)} is not an ISO 8601 duration, so the limit could not "
+                    "be read"
+                )
                 continue
             caps.append(f"{_named(policy)} allows secrets of at most {days:g} days")
             for app in apps:
@@ -146,9 +172,12 @@ def judge(
                             _lifetime_fix(app, days),
                         )
                     )
-    if problems:
-        return Status.FAILED, "; ".join(p for p, _ in problems), "; ".join(dict.fromkeys(f for _, f in problems))
     asked = ", ".join(f"{a.key} {a.lifetime_days} days" for a in apps)
+    if problems:
+        detail = "; ".join([*(p for p, _ in problems), *unread])
+        return Status.FAILED, detail, "; ".join(dict.fromkeys(f for _, f in problems))
+    if unread:
+        return Status.WARNING, f"{'; '.join(unread)} ({what}; secrets requested: {asked})", UNREADABLE_LIMIT_FIX
     if not in_force:
         names = ", ".join(_named(p) for p in policies) or "no app-management policy"
         return Status.OK, f"{names}: not enabled, so no password restriction applies to {what}", ""
