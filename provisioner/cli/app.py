@@ -142,9 +142,9 @@ def _anchor_warnings(path: Path, when: datetime, at: str | None) -> None:
 
 
 def _warn(message: str) -> None:
-    from rich.console import Console
-
-    Console(stderr=True, soft_wrap=True, highlight=False).print(message, markup=False)
+    """One problem or warning line on stderr, as written (problem lines are one line, controls escaped);
+    plain ``typer.echo`` so that ``validate`` does not load Rich just to print (bench/bench.py)."""
+    typer.echo(message, err=True)
 
 
 @app.command(short_help="What `pulumi up` would create, offline: summary, then resources.")
