@@ -1,7 +1,8 @@
 """Facts as data: Paragon's Microsoft integrations and the resource APIs behind them.
 
-`integrations` holds one `CatalogEntry` per Paragon integration key (resource app, known and default
-delegated permissions, sign-in audiences, Paragon settings, sources). `permissions` loads the generated
+`entry` says what a `CatalogEntry` is (resource app, known and default delegated permissions, sign-in
+audiences, Paragon settings, sources) and how its scopes are written for Paragon; `integrations` holds one
+entry per Paragon integration key, as data. `permissions` loads the generated
 per-resource permission data (names, IDs, admin-consent flags, with source and date) and the managed
 user-consent policy; `consent.consent_need` answers "who can consent to this scope"; `suggest` offers close
 names that are never broader. Nothing here imports another layer; the config checks, the Pulumi program and
@@ -9,8 +10,22 @@ the reports all read it.
 """
 
 from provisioner.catalog.consent import ADMIN_CONSENT_URL, ConsentNeed, admin_consent_scopes, consent_need
-from provisioner.catalog.integrations import (
+from provisioner.catalog.entry import (
     ALL_AUDIENCES,
+    MICROSOFT_GRAPH_APP_ID,
+    OPENID_SCOPE_IDS,
+    PARAGON_RESERVED_VALUES,
+    PERSONAL_ACCOUNTS,
+    WORK_OR_SCHOOL,
+    CatalogEntry,
+    ExtraValue,
+    ScopeFormat,
+    environment_url,
+    paragon_scope_format,
+    paragon_scope_string,
+    reserved_value_keys,
+)
+from provisioner.catalog.integrations import (
     AZURE_DEVOPS,
     AZURE_DEVOPS_APP_ID,
     BUSINESS_CENTRAL,
@@ -23,25 +38,13 @@ from provisioner.catalog.integrations import (
     GRAPH_PERMISSIONS_DATA,
     GRAPH_PERMISSIONS_REFERENCE,
     GRAPH_SCOPE_NAMES,
-    MICROSOFT_GRAPH_APP_ID,
     MICROSOFT_TEAMS,
     ONEDRIVE,
     ONENOTE,
-    OPENID_SCOPE_IDS,
     OUTLOOK,
-    PARAGON_RESERVED_VALUES,
-    PERSONAL_ACCOUNTS,
     POWER_BI,
     POWER_BI_APP_ID,
     SHAREPOINT,
-    WORK_OR_SCHOOL,
-    CatalogEntry,
-    ExtraValue,
-    ScopeFormat,
-    environment_url,
-    paragon_scope_format,
-    paragon_scope_string,
-    reserved_value_keys,
     secret_extra_fix,
 )
 from provisioner.catalog.permissions import (
