@@ -70,6 +70,7 @@ class Change:
     refused: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The change as a JSON object (its fields by name)."""
         return asdict(self)
 
 
@@ -143,6 +144,8 @@ class Declared:
     paragon_redirect_uri: str = ""
 
     def permissions(self) -> set[tuple[str, str, str]]:
+        """The declared ``requiredResourceAccesses`` as (resource app ID, permission ID, ``Scope``/``Role``),
+        IDs lower-case."""
         return {
             (str(block["resourceAppId"]).lower(), str(access["id"]).lower(), str(access.get("type", "Scope")))
             for block in self.inputs.get("requiredResourceAccesses") or []

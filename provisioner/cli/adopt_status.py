@@ -51,6 +51,7 @@ class UnmanagedSecret:
     command: str
 
     def to_json(self) -> dict[str, Any]:
+        """The secret's metadata as a JSON object (key ID, display name, end date; never a value)."""
         return asdict(self)
 
 
@@ -70,6 +71,7 @@ class AdoptedReport:
         return AdoptedReport(secrets, [scrub_message(note, env=env) for note in self.notes])
 
     def to_json(self) -> dict[str, Any]:
+        """``{"unmanaged_secrets": [...], "notes": [...]}``, the ``adopted`` key of ``status --format json``."""
         return {"unmanaged_secrets": [s.to_json() for s in self.secrets], "notes": list(self.notes)}
 
     def lines(self) -> list[str]:

@@ -343,6 +343,8 @@ def _sharing_and_audience_problems(
 
 
 def model_problems(doc: YamlDocument, err: ValidationError) -> list[Problem]:
+    """pydantic's verdict on ``doc`` as `Problem` records in plain words (file, line, key path, fix), leaving
+    out keys already reported while reading and naming a misplaced key's home once."""
     errors = [e for e in err.errors() if not doc.is_reported(tuple(e["loc"]))]
     problems: list[Problem] = []
     moved_to: set[KeyPath] = set()  # (home, key) of misplaced keys, and their homes

@@ -159,6 +159,7 @@ def check_redirect_uri(value: str) -> str:
 
 
 def check_object_id(value: str) -> str:
+    """An owner's object ID (a GUID), lower-case. Raises ``ValueError`` as `check_uuid`."""
     return check_uuid(value, "an owner (an object ID)")
 
 

@@ -189,6 +189,7 @@ class PasswordRestriction(GraphModel):
 
     @property
     def enabled(self) -> bool:
+        """True unless Graph says the restriction is ``disabled`` (a missing ``state`` means enabled)."""
         return (self.state or "enabled").lower() == "enabled"
 
     @property

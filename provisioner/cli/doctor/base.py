@@ -203,5 +203,11 @@ def tail(text: str, limit: int = 300) -> str:
 
 
 def run_tool(deps: DoctorDeps, argv: Sequence[str]) -> ToolResult:
+    """Run a read-only ``pulumi``/``az`` command through ``deps.run`` within ``deps.tool_timeout`` seconds,
+    with Pulumi's update check off.
+
+    Raises:
+        ToolError: The executable is missing, could not start, or did not finish in time.
+    """
     env = {**deps.env, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     return deps.run(argv, env, deps.tool_timeout)

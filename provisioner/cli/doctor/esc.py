@@ -53,15 +53,19 @@ class Supply:
     refs: list[str] = field(default_factory=list)
 
     def azure(self) -> list[str]:
+        """The ``ARM_*`` variables the environment exports (names only), sorted."""
         return sorted(v for v in self.variables if v.startswith("ARM_"))
 
     def paragon(self) -> list[str]:
+        """The ``PARAGON_*`` variables the environment exports (names only), sorted."""
         return sorted(v for v in self.variables if v.startswith("PARAGON_"))
 
     def paragon_config(self) -> list[str]:
+        """The secret stack config login keys (``paragonEmail``, ...) the environment supplies, sorted."""
         return sorted(k for k in self.config if k in STACK_CONFIG_KEYS.values())
 
     def paragon_login(self) -> bool:
+        """True when the environment supplies a whole Paragon login (a token, or an email and a password)."""
         env, cfg = set(self.paragon()), set(self.paragon_config())
         keys = STACK_CONFIG_KEYS
         return (
