@@ -182,3 +182,16 @@ def test_a_library_warning_never_reaches_stderr_beside_the_commands_own_line(tmp
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "AzureCliCredential.get_token failed" not in done.stderr, done.stderr
+
+
+def test_the_command_line_skips_pydantics_plugin_scan(tmp_path: Path) -> None:
+    """No pydantic plugin is used; the scan of every installed distribution cost ~40 ms a command (bench)."""
+    script = (
+        "import os, sys; os.environ.pop('PYDANTIC_DISABLE_PLUGINS', None)\n"
+        "from provisioner.cli import entry\n"
+        f"code = entry.main(['validate', {str(PROJECT_DIR / 'config' / 'dev.yaml')!r}])\n"
+        "import pydantic.plugin._loader as loader\n"
+        "print(code, loader._plugins, os.environ['PYDANTIC_DISABLE_PLUGINS'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120)
+    assert done.stdout.splitlines()[-1].split() == ["0", "None", "__all__"], done.stderr

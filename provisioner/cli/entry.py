@@ -68,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The process exit code (the command's own; 1 when an exception escaped it).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # No pydantic plugins are used here, and looking for them scans the entry points of every installed
+    # distribution when the first model class is built: about 40 ms of every command (docs/performance.md).
+    # pydantic reads this switch at that moment, which comes later (models load inside commands); a value the
+    # user set is kept. Here, not in __main__, so the `provisioner` console script gets it too.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     debug = _debug_requested(args, os.environ)
     if not debug:
         _quiet_libraries()
